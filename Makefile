@@ -1,0 +1,32 @@
+# The two commands the README promises: `make serve` and `make test`.
+# Both set up what they need (idempotently) and reuse .venv and the model cache.
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup model serve test lint typecheck pytest bench clean-venv
+
+setup:
+	@scripts/bootstrap.sh
+
+model: setup
+	@$(BIN)/foresight model prepare
+
+serve: model
+	$(BIN)/foresight serve --host $(HOST) --port $(PORT)
+
+lint: setup
+	$(BIN)/ruff check planner server clients tests
+	$(BIN)/ruff format --check planner server clients tests
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: model
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+clean-venv:
+	rm -rf $(VENV)

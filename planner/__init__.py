@@ -1,0 +1,1 @@
+"""Foresight planner: lookahead rollouts, plan state and scoring. No HTTP here."""

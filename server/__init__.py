@@ -1,0 +1,1 @@
+"""Foresight's HTTP server: OpenAI-compatible routes around the planner and engine."""

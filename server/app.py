@@ -1,0 +1,58 @@
+"""The FastAPI application: routes, error mapping, metrics and the engine's lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from fastapi import FastAPI
+
+from planner.engine.protocol import Engine
+from server.chat.api_router import router as chat_router
+from server.completions.api_router import router as completions_router
+from server.config import ServerConfig
+from server.engine_holder import EngineHolder
+from server.errors import install_error_handlers
+from server.health import router as health_router
+from server.metrics import install_metrics
+
+log = logging.getLogger(__name__)
+
+
+def vllm_factory(config: ServerConfig) -> Callable[[], Engine]:
+    """Build the real engine (imported lazily: vLLM takes seconds to import)."""
+
+    def build() -> Engine:
+        from planner.engine.vllm_engine import VLLMEngine
+
+        return VLLMEngine(config.engine)
+
+    return build
+
+
+def create_app(config: ServerConfig, engine_factory: Callable[[], Engine] | None = None) -> FastAPI:
+    """An app whose engine starts in the background once the server is up."""
+    holder = EngineHolder(engine_factory or vllm_factory(config))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        starting = asyncio.create_task(holder.start())
+        app.state.engine_start = starting
+        try:
+            yield
+        finally:
+            if not starting.done():
+                starting.cancel()
+            holder.shutdown()
+
+    app = FastAPI(title="Foresight", version="0.1.0", lifespan=lifespan)
+    app.state.config = config
+    app.state.engine_holder = holder
+    install_error_handlers(app)
+    install_metrics(app)
+    app.include_router(health_router)
+    app.include_router(chat_router)
+    app.include_router(completions_router)
+    return app

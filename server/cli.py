@@ -1,0 +1,126 @@
+"""The ``foresight`` command: ``serve`` and ``model prepare``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from planner.engine.config import EngineConfig
+from planner.engine.model_cache import default_model_dir, prepare_default_model, verify
+
+
+def _add_engine_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("engine (passed to vLLM)")
+    g.add_argument("--model", help="local HF-format model directory (default: prepared SmolLM2)")
+    g.add_argument("--served-model-name", help="name clients use (default: the directory name)")
+    g.add_argument("--tensor-parallel-size", type=int, default=1)
+    g.add_argument("--pipeline-parallel-size", type=int, default=1)
+    g.add_argument("--distributed-executor-backend", choices=["mp", "ray", "uni"])
+    g.add_argument("--max-model-len", type=int, default=4096)
+    g.add_argument(
+        "--gpu-memory-utilization",
+        type=float,
+        help="share of accelerator memory (on CPU: of host RAM) for the engine; default 0.3 on CPU",
+    )
+    g.add_argument("--block-size", type=int, help="KV block size in tokens (CPU default 32)")
+    g.add_argument("--max-num-seqs", type=int)
+    g.add_argument("--dtype", default="auto")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument(
+        "--enable-prefix-caching", action=argparse.BooleanOptionalAction, default=True
+    )
+    g.add_argument("--enforce-eager", action=argparse.BooleanOptionalAction, default=True)
+    g.add_argument(
+        "--scheduling-policy",
+        choices=["priority", "fcfs"],
+        default="priority",
+        help="priority lets the main text go ahead of rollouts",
+    )
+
+
+def _engine_config(args: argparse.Namespace) -> EngineConfig:
+    model = args.model or str(prepare_default_model(say=print))
+    return EngineConfig(
+        model=model,
+        served_model_name=args.served_model_name,
+        tensor_parallel_size=args.tensor_parallel_size,
+        pipeline_parallel_size=args.pipeline_parallel_size,
+        distributed_executor_backend=args.distributed_executor_backend,
+        max_model_len=args.max_model_len,
+        gpu_memory_utilization=args.gpu_memory_utilization,
+        enable_prefix_caching=args.enable_prefix_caching,
+        enforce_eager=args.enforce_eager,
+        block_size=args.block_size,
+        dtype=args.dtype,
+        max_num_seqs=args.max_num_seqs,
+        scheduling_policy=args.scheduling_policy,
+        seed=args.seed,
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+    from server.config import ServerConfig
+
+    try:
+        config = ServerConfig(
+            engine=_engine_config(args),
+            host=args.host,
+            port=args.port,
+            max_n=args.max_n,
+            log_level=args.log_level,
+        )
+    except ValueError as exc:
+        print(f"foresight serve: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(config)
+    uvicorn.run(app, host=config.host, port=config.port, log_level=config.log_level)
+    return 0
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    if args.check:
+        problem = verify(default_model_dir(), checksums=True)
+        print(problem or f"ok: {default_model_dir()}")
+        return 1 if problem else 0
+    path = prepare_default_model(force=args.force, say=print)
+    print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="foresight", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the OpenAI-compatible API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--max-n", type=int, default=16, help="largest n a request may ask for")
+    serve.add_argument("--log-level", default="info")
+    _add_engine_args(serve)
+    serve.set_defaults(func=_serve)
+
+    model = sub.add_parser("model", help="manage the default model")
+    model_sub = model.add_subparsers(dest="model_command", required=True)
+    prepare = model_sub.add_parser(
+        "prepare", help="convert the packaged GGUF to a cached safetensors model"
+    )
+    prepare.add_argument("--force", action="store_true", help="convert again even if cached")
+    prepare.add_argument("--check", action="store_true", help="only verify the cached model")
+    prepare.set_defaults(func=_prepare)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
