@@ -53,7 +53,9 @@ async def stream_choices(
 
     async def run(job: ChoiceJob) -> None:
         try:
-            async for delta in engine.generate(f"{request_id}-{job.index}", job.prompt_ids, job.sampling):
+            async for delta in engine.generate(
+                f"{request_id}-{job.index}", job.prompt_ids, job.sampling
+            ):
                 queue.put_nowait((job.index, delta))
         except Exception as exc:
             queue.put_nowait((job.index, exc))

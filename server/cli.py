@@ -28,9 +28,7 @@ def _add_engine_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-num-seqs", type=int)
     g.add_argument("--dtype", default="auto")
     g.add_argument("--seed", type=int, default=0)
-    g.add_argument(
-        "--enable-prefix-caching", action=argparse.BooleanOptionalAction, default=True
-    )
+    g.add_argument("--enable-prefix-caching", action=argparse.BooleanOptionalAction, default=True)
     g.add_argument("--enforce-eager", action=argparse.BooleanOptionalAction, default=True)
     g.add_argument(
         "--scheduling-policy",

@@ -52,10 +52,11 @@ def cancel_on_disconnect(
     @functools.wraps(handler)
     async def wrapper(*args: Any, **kwargs: Any) -> R | None:
         raw: Request = kwargs["raw"]
-        work = asyncio.create_task(handler(*args, **kwargs))
+        work: asyncio.Future[R] = asyncio.ensure_future(handler(*args, **kwargs))
         watch = asyncio.create_task(_wait_for_disconnect(raw))
+        racing: set[asyncio.Future[Any]] = {work, watch}
         try:
-            done, _ = await asyncio.wait({work, watch}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
         finally:
             watch.cancel()
         if work in done:

@@ -98,7 +98,9 @@ async def _on_http(_: Request, exc: Exception) -> JSONResponse:
         message = "Unknown route."
     elif exc.status_code == 405:
         message = "Method not allowed for this route."
-    kind = _HTTP_TYPES.get(exc.status_code, "server_error" if exc.status_code >= 500 else "invalid_request_error")
+    kind = _HTTP_TYPES.get(
+        exc.status_code, "server_error" if exc.status_code >= 500 else "invalid_request_error"
+    )
     response = error_response(exc.status_code, message, kind)
     for key, value in (exc.headers or {}).items():
         response.headers[key] = value

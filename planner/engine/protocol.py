@@ -113,6 +113,8 @@ class Engine(Protocol):
         """Stop a running request; unknown or finished ids are ignored."""
         ...
 
-    async def prompt_logprobs(self, token_ids: Sequence[int], start: int) -> list[float]:
-        """log p(token_ids[i] | token_ids[:i]) for i in [start, len(token_ids))."""
+    async def prompt_logprobs(
+        self, token_ids: Sequence[int], start: int, top_n: int = 0
+    ) -> list[TokenLogprob]:
+        """log p(token_ids[i] | token_ids[:i]) for i in [start, len), with the top-N there."""
         ...

@@ -165,23 +165,25 @@ class VLLMEngine:
         if not self._closed:
             await self._llm.abort(request_id)
 
-    async def prompt_logprobs(self, token_ids: Sequence[int], start: int) -> list[float]:
+    async def prompt_logprobs(
+        self, token_ids: Sequence[int], start: int, top_n: int = 0
+    ) -> list[TokenLogprob]:
         from vllm.inputs import TokensPrompt
 
         if not 0 < start <= len(token_ids):
             raise ValueError("start must be in (0, len(token_ids)]")
-        params = self._params(Sampling(max_tokens=1, temperature=0.0), prompt_logprobs=0)
+        # prompt_logprobs bypass the prefix cache in vLLM; only used where a given
+        # text's probability is wanted, never on rollouts.
+        params = self._params(Sampling(max_tokens=1, temperature=0.0), prompt_logprobs=top_n)
         final = None
+        request_id = f"score-{uuid.uuid4().hex}"
         async for out in self._llm.generate(
-            TokensPrompt(prompt_token_ids=list(token_ids)), params, f"score-{uuid.uuid4().hex}"
+            TokensPrompt(prompt_token_ids=list(token_ids)), params, request_id
         ):
             final = out
         assert final is not None and final.prompt_logprobs is not None
-        scores = []
-        for i in range(start, len(token_ids)):
-            position = final.prompt_logprobs[i]
-            scores.append(float(position[token_ids[i]].logprob))
-        return scores
+        positions = final.prompt_logprobs[start:]
+        return _logprobs(positions, self._tokenizer, list(token_ids[start:]), top_n)
 
     async def check_health(self) -> None:
         if self._closed:

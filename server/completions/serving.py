@@ -46,9 +46,7 @@ def _prompts(engine: Engine, prompt: PromptInput) -> list[list[int]]:
         if not ids:
             raise InvalidRequestError("prompt must not be empty.", param="prompt")
         if any(not 0 <= t < vocab for t in ids):
-            raise InvalidRequestError(
-                f"prompt token ids must be in [0, {vocab}).", param="prompt"
-            )
+            raise InvalidRequestError(f"prompt token ids must be in [0, {vocab}).", param="prompt")
         out.append(ids)
     return out
 
@@ -103,7 +101,9 @@ async def create_completion(
         CompletionChoice(
             index=r.index,
             text=r.text,
-            logprobs=completion_logprobs(r.logprobs, top_n) if request.logprobs is not None else None,
+            logprobs=completion_logprobs(r.logprobs, top_n)
+            if request.logprobs is not None
+            else None,
             finish_reason=r.finish_reason,
         )
         for r in results

@@ -1,0 +1,75 @@
+"""Score a snapshot against what really happened, and compare consecutive snapshots."""
+
+from __future__ import annotations
+
+from planner.clustering import Clusterer
+from planner.forks import fork_divergence
+from planner.plan import HorizonSnapshot, Score
+from planner.scoring import (
+    abs_error,
+    brier,
+    in_candidates,
+    interval_covers,
+    log_score,
+    top1_hit,
+    uniform_log_score,
+)
+
+
+def score_prediction(
+    position: int,
+    horizon: str,
+    plan: HorizonSnapshot,
+    realised_text: str,
+    realised_tokens: int,
+    clusterer: Clusterer,
+    model_logprob: float | None = None,
+) -> Score:
+    """Every score of one horizon's plan against the realised ending (see planner.scoring)."""
+    texts = [c.text for c in plan.candidates]
+    index = clusterer.match(realised_text, texts) if texts else None
+    counts = [c.count for c in plan.candidates]
+    probs = [c.probability for c in plan.candidates]
+    t2e = plan.tokens_to_end
+    return Score(
+        position=position,
+        horizon=horizon,
+        realised=realised_text,
+        realised_tokens=realised_tokens,
+        log_score=log_score(counts, index),
+        uniform_log_score=uniform_log_score(len(texts)),
+        top1=top1_hit(probs, index),
+        in_candidates=in_candidates(index),
+        brier=brier(probs, index),
+        tokens_abs_error=abs_error(t2e.mean, realised_tokens) if t2e.mean is not None else None,
+        interval_covered=(
+            interval_covers(t2e.p10, t2e.p90, realised_tokens)
+            if t2e.p10 is not None and t2e.p90 is not None
+            else None
+        ),
+        model_logprob=model_logprob,
+    )
+
+
+def plan_divergence(
+    prev: HorizonSnapshot,
+    prev_prefix: str,
+    cur: HorizonSnapshot,
+    cur_prefix: str,
+    clusterer: Clusterer,
+) -> float | None:
+    """Jensen-Shannon divergence between two snapshots of one unit, in bits.
+
+    Candidates end the same unit from different positions, so they are compared as whole
+    units: the unit's text emitted before each snapshot plus the candidate's remainder.
+    """
+    if not prev.candidates or not cur.candidates:
+        return None
+    prev_units = [prev_prefix + c.text for c in prev.candidates]
+    p = {str(i): c.probability for i, c in enumerate(prev.candidates)}
+    q: dict[str, float] = {}
+    for j, c in enumerate(cur.candidates):
+        match = clusterer.match(cur_prefix + c.text, prev_units)
+        key = str(match) if match is not None else f"new{j}"
+        q[key] = q.get(key, 0.0) + c.probability
+    return fork_divergence(p, q)

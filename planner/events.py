@@ -1,0 +1,46 @@
+"""What a planned generation yields, in order of occurrence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.engine.protocol import Delta
+from planner.plan import Fork, Plan, Score, Snapshot
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """New main text; never held back by the plan."""
+
+    delta: Delta
+
+
+@dataclass(frozen=True)
+class SnapshotReady:
+    """The plan at one refresh, as soon as its rollouts are resolved."""
+
+    snapshot: Snapshot
+
+
+@dataclass(frozen=True)
+class ScoreReady:
+    """One snapshot's prediction scored, as soon as its ending was realised."""
+
+    score: Score
+
+
+@dataclass(frozen=True)
+class ForkFound:
+    """A refresh where the plan moved far from the one before."""
+
+    fork: Fork
+
+
+@dataclass(frozen=True)
+class PlanFinished:
+    """The complete plan, after the text and every refresh are done."""
+
+    plan: Plan
+
+
+Event = TextDelta | SnapshotReady | ScoreReady | ForkFound | PlanFinished

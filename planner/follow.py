@@ -1,0 +1,79 @@
+"""Plan along a text that is given instead of generated (an existing reply, and its answer)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+
+from planner.clustering import Clusterer
+from planner.config import PlanConfig
+from planner.engine.protocol import Delta, Engine, Sampling
+from planner.events import Event
+from planner.generation import IMPLICIT_TOP_N, PlannedGeneration
+from planner.main_text import Realised
+
+
+async def given_deltas(
+    engine: Engine, prompt_ids: Sequence[int], tokens: Sequence[int]
+) -> list[Delta]:
+    """One delta per token of the given text, with the model's logprobs at each position."""
+    tok = engine.tokenizer
+    logprobs = await engine.prompt_logprobs([*prompt_ids, *tokens], len(prompt_ids), IMPLICIT_TOP_N)
+    deltas, previous = [], ""
+    for i, token in enumerate(tokens):
+        text = tok.decode(tokens[: i + 1])
+        last = i == len(tokens) - 1
+        deltas.append(
+            Delta(
+                token_ids=[token],
+                text=text[len(previous) :],
+                logprobs=[logprobs[i]],
+                finish_reason="stop"
+                if last and token in tok.eos_token_ids
+                else ("length" if last else None),
+            )
+        )
+        previous = text
+    return deltas
+
+
+async def follow(
+    engine: Engine,
+    prompt_ids: Sequence[int],
+    assistant: str,
+    config: PlanConfig,
+    clusterer: Clusterer,
+    *,
+    sampling: Sampling,
+    user: str | None = None,
+    rollout_slots: asyncio.Semaphore | None = None,
+) -> AsyncIterator[Event]:
+    """Plan at each refresh of ``assistant`` (a complete turn) and score against it.
+
+    With ``user``, the user's real next message is the realised ``user`` horizon, scored
+    against the rollouts' predicted replies, with the model's own log-probability of it.
+    """
+    tok = engine.tokenizer
+    eos = min(tok.eos_token_ids)
+    tokens = [*tok.encode(assistant), eos]
+    deltas = await given_deltas(engine, prompt_ids, tokens)
+    reply = None
+    if user is not None:
+        header = tok.user_header_ids()
+        user_tokens = [*tok.encode(user), eos]
+        context = [*prompt_ids, *tokens, *header]
+        scored = await engine.prompt_logprobs([*context, *user_tokens], len(context))
+        logprob = sum(lp.logprob for lp in scored)
+        reply = (Realised(user.strip(), len(header) + len(user_tokens)), logprob)
+    generation = PlannedGeneration(
+        engine,
+        prompt_ids,
+        sampling,
+        config,
+        clusterer,
+        rollout_slots=rollout_slots,
+        given=deltas,
+        user_reply=reply,
+    )
+    async for event in generation.events():
+        yield event

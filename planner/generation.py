@@ -1,0 +1,315 @@
+"""A planned generation: the main text streams while refreshes plan ahead of it.
+
+main stream ──► MainText ──► refresh points (policy) ──► Refresh (K rollouts)
+     │                                                      │
+     └─► TextDelta events                 SnapshotReady ◄───┘
+realised endings (MainText) + snapshots ──► ScoreReady, ForkFound ──► PlanFinished
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+
+from planner.clustering import Clusterer
+from planner.config import PlanConfig
+from planner.engine.protocol import Delta, Engine, Sampling
+from planner.evaluation import plan_divergence, score_prediction
+from planner.events import Event, ForkFound, PlanFinished, ScoreReady, SnapshotReady, TextDelta
+from planner.main_text import MainText, Realised
+from planner.plan import Fork, Plan, Score, Snapshot, Unit
+from planner.pool import RolloutPool
+from planner.refresh import Refresh
+from planner.scoring import ScoreAggregate
+
+MAIN_PRIORITY = 0
+IMPLICIT_TOP_N = 20  # top logprobs the main sequence reports for the implicit-state comparison
+
+
+class PlannedGeneration:
+    """Generates (or follows) one text and plans along it. Iterate ``events()`` once."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        prompt_ids: Sequence[int],
+        sampling: Sampling,
+        config: PlanConfig,
+        clusterer: Clusterer,
+        *,
+        request_id: str | None = None,
+        rollout_slots: asyncio.Semaphore | None = None,
+        given: Sequence[Delta] | None = None,
+        user_reply: tuple[Realised, float | None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.prompt_ids = list(prompt_ids)
+        self.sampling = sampling
+        self.config = config
+        self.clusterer = clusterer
+        self.request_id = request_id or uuid.uuid4().hex
+        self.plan = Plan(
+            id=config.id or f"plan-{uuid.uuid4().hex}", config=config, prompt_tokens=len(prompt_ids)
+        )
+        self.main = MainText(engine.tokenizer.eos_token_ids)
+        self._given = given
+        self._user_reply = user_reply  # (realised user turn from position 0, model log p)
+        self._version = asyncio.Event()
+        self.pool = RolloutPool(
+            engine,
+            self.prompt_ids,
+            self.main,
+            config,
+            sampling,
+            plan_id=self.plan.id,
+            stats=self.plan.stats,
+            notify=self._notify,
+            semaphore=rollout_slots or asyncio.Semaphore(4 * config.rollouts),
+        )
+        self._refreshes: dict[int, Refresh] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._snapshots: dict[int, Snapshot] = {}
+        self._scored: set[tuple[int, str]] = set()
+        self._forked: set[tuple[int, int]] = set()
+        self._queue: asyncio.Queue[Event | BaseException | None] = asyncio.Queue()
+        self._next_interval = 0
+
+    # -- change notification ---------------------------------------------------------------
+
+    def _notify(self) -> None:
+        self._version.set()
+        self._version = asyncio.Event()
+
+    async def _wait(self) -> None:
+        await self._version.wait()
+
+    # -- public ----------------------------------------------------------------------------
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Text deltas at once; snapshots, scores and forks as they are ready; then the plan."""
+        started = time.perf_counter()
+        driver = asyncio.create_task(self._drive(started))
+        try:
+            while True:
+                item = await self._queue.get()
+                if item is None:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            driver.cancel()
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(driver, *self._tasks, return_exceptions=True)
+            await self.pool.close()
+
+    # -- the main sequence -----------------------------------------------------------------
+
+    def _main_stream(self) -> AsyncIterator[Delta]:
+        if self._given is not None:
+            return _replay(self._given)
+        top = max(self.sampling.logprobs or 0, IMPLICIT_TOP_N)
+        sampling = self.sampling.with_(logprobs=top)
+        return self.engine.generate(
+            f"{self.request_id}-main", self.prompt_ids, sampling, priority=MAIN_PRIORITY
+        )
+
+    async def _drive(self, started: float) -> None:
+        try:
+            self._schedule(0, "start")
+            async for delta in self._main_stream():
+                boundaries = self.main.add(delta)
+                self._queue.put_nowait(TextDelta(delta))
+                self._schedule_after(delta, [b.offset for b in boundaries if b.kind == "sentence"])
+                self._score_ready()
+                self._notify()
+            await asyncio.gather(*self._tasks)
+            self._score_ready()
+            self._finish(started)
+            self._queue.put_nowait(PlanFinished(self.plan))
+        except Exception as exc:
+            self._queue.put_nowait(exc)
+        finally:
+            self._queue.put_nowait(None)
+
+    def _schedule_after(self, delta: Delta, sentence_ends: list[int]) -> None:
+        n = len(self.main.tokens)
+        limit = n - 1 if self.main.finished else n  # nothing left to plan after the end
+        policy = self.config.refresh
+        if policy == "token":
+            for t in range(n - len(delta.token_ids) + 1, limit + 1):
+                self._schedule(t, "token")
+        elif policy == "sentence":
+            for end in sentence_ends:
+                self._schedule(self.main.index.tokens_to_cover(end), "sentence")
+        else:
+            if self._next_interval == 0:
+                self._next_interval = policy
+            while self._next_interval <= limit:
+                self._schedule(self._next_interval, "interval")
+                self._next_interval += policy
+
+    def _schedule(self, position: int, trigger: str) -> None:
+        if position in self._refreshes or position < 0:
+            return
+        if self.main.finished and position >= len(self.main.tokens):
+            return
+        refresh = Refresh(self.pool, position, trigger)
+        self._refreshes[position] = refresh
+        self.plan.stats.refreshes += 1
+        self._tasks.append(asyncio.create_task(self._run_refresh(refresh)))
+
+    async def _run_refresh(self, refresh: Refresh) -> None:
+        await refresh.run(self._wait)
+        t = refresh.position
+        preceding = self.main.token_text(t - 1) if t > 0 else None
+        snapshot = await asyncio.to_thread(refresh.snapshot, self.clusterer, preceding)
+        needed, carried = refresh.token_use()
+        self.plan.stats.needed_rollout_tokens += needed
+        self.plan.stats.carried_rollout_tokens += carried
+        self.plan.stats.rollouts_carried += len(refresh.carried)
+        self._snapshots[t] = snapshot
+        self._queue.put_nowait(SnapshotReady(snapshot))
+        self._score_ready()
+        self._fork_ready(t)
+
+    # -- scoring and forks -----------------------------------------------------------------
+
+    def _realised(self, horizon: str, position: int) -> tuple[Realised, float | None] | None:
+        if horizon == "user":
+            if self._user_reply is None or not self.main.ended_turn:
+                return None
+            reply, logprob = self._user_reply
+            rest = len(self.main.tokens) - position
+            return Realised(reply.text, rest + reply.tokens), logprob
+        realised = self.main.realised(horizon, position)
+        if realised is None:
+            return None
+        lps = self.main.logprobs[position : position + realised.tokens]
+        logprob = sum(lp.logprob for lp in lps if lp) if all(lps) else None
+        return realised, logprob
+
+    def _score_ready(self) -> None:
+        for t, snapshot in sorted(self._snapshots.items()):
+            for h, plan in snapshot.horizons.items():
+                if (t, h) in self._scored:
+                    continue
+                found = self._realised(h, t)
+                if found is None:
+                    continue
+                self._scored.add((t, h))
+                realised, logprob = found
+                if realised.tokens > self.config.max_lookahead_tokens:
+                    self.plan.unscored[h] = self.plan.unscored.get(h, 0) + 1
+                    continue
+                score = score_prediction(
+                    t, h, plan, realised.text, realised.tokens, self.clusterer, logprob
+                )
+                self.plan.scores.append(score)
+                self._queue.put_nowait(ScoreReady(score))
+
+    def _fork_ready(self, t: int) -> None:
+        positions = sorted(self._refreshes)
+        i = positions.index(t)
+        for a, b in (
+            (positions[i - 1] if i else None, t),
+            (t, positions[i + 1] if i + 1 < len(positions) else None),
+        ):
+            if a is None or b is None or (a, b) in self._forked:
+                continue
+            if a in self._snapshots and b in self._snapshots:
+                self._forked.add((a, b))
+                self._compare(a, b)
+
+    def _compare(self, a: int, b: int) -> None:
+        prev, cur = self._snapshots[a], self._snapshots[b]
+        for h in self.config.horizons:
+            start_a = self.main.unit_start(h, prev.text_offset)
+            start_b = self.main.unit_start(h, cur.text_offset)
+            if start_a != start_b:
+                continue  # a new unit began between them: nothing to compare
+            text = self.main.text
+            divergence = plan_divergence(
+                prev.horizons[h],
+                text[start_a : prev.text_offset],
+                cur.horizons[h],
+                text[start_b : cur.text_offset],
+                self.clusterer,
+            )
+            if divergence is not None and divergence > self.config.fork_threshold:
+                fork = Fork(
+                    position=b,
+                    horizon=h,
+                    divergence=divergence,
+                    token=self.main.token_text(b - 1) if b > 0 else None,
+                )
+                self.plan.forks.append(fork)
+                self._queue.put_nowait(ForkFound(fork))
+
+    def _finish(self, started: float) -> None:
+        plan = self.plan
+        plan.snapshots = [self._snapshots[t] for t in sorted(self._snapshots)]
+        plan.text = self.main.text
+        plan.completion_tokens = len(self.main.tokens)
+        plan.finished = True
+        plan.scores.sort(key=lambda s: (s.position, s.horizon))
+        plan.forks.sort(key=lambda f: (f.position, f.horizon))
+        plan.realised = self._units()
+        plan.comparison = aggregate(plan.scores, self.config.horizons)
+        plan.stats.wall_seconds = time.perf_counter() - started
+
+    def _units(self) -> dict[str, list[Unit]]:
+        units: dict[str, list[Unit]] = {}
+        index = self.main.index
+        for h in ("sentence", "paragraph"):
+            if h not in self.config.horizons:
+                continue
+            start, out = 0, []
+            for end in self.main.ends[h]:
+                out.append(
+                    Unit(
+                        start_position=index.tokens_to_cover(start),
+                        end_position=index.tokens_to_cover(end),
+                        text=self.main.text[start:end].strip(),
+                    )
+                )
+                start = end
+            units[h] = out
+        if "turn" in self.config.horizons and self.main.ended_turn:
+            units["turn"] = [
+                Unit(start_position=0, end_position=len(self.main.tokens), text=self.main.text)
+            ]
+        if "user" in self.config.horizons and self._user_reply is not None:
+            reply = self._user_reply[0]
+            n = len(self.main.tokens)
+            units["user"] = [Unit(start_position=n, end_position=n + reply.tokens, text=reply.text)]
+        return units
+
+
+def aggregate(scores: Sequence[Score], horizons: Sequence[str]) -> dict[str, dict[str, object]]:
+    """Per-horizon means of the scores (see ScoreAggregate)."""
+    out = {}
+    for h in horizons:
+        agg = ScoreAggregate(horizon=h)
+        for s in scores:
+            if s.horizon == h:
+                agg.add(
+                    log_score=s.log_score,
+                    uniform_log_score=s.uniform_log_score,
+                    top1=s.top1,
+                    in_candidates=s.in_candidates,
+                    brier=s.brier,
+                    tokens_abs_error=s.tokens_abs_error,
+                    interval_covered=s.interval_covered,
+                )
+        out[h] = agg.to_dict()
+    return out
+
+
+async def _replay(deltas: Sequence[Delta]) -> AsyncIterator[Delta]:
+    for delta in deltas:
+        yield delta
+        await asyncio.sleep(0)

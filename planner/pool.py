@@ -1,0 +1,212 @@
+"""The rollouts of one generation: launched, carried over, extended and aborted.
+
+Invariant: a rollout keeps running only while one of the refreshes it serves still
+needs tokens from it; one that disagrees with the main text stops at its next token.
+Every stop decision depends only on the rollout's tokens and on which refreshes it
+serves, never on its unseen future, so carried-over rollouts stay exact samples.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable
+
+from planner.config import PlanConfig
+from planner.engine.protocol import Engine, Sampling
+from planner.main_text import MainText
+from planner.plan import Stats
+from planner.rollout import CERTAINTY_SLACK, Outcome, Rollout
+
+log = logging.getLogger(__name__)
+
+ROLLOUT_PRIORITY = 1  # the main sequence runs at 0: scheduled first when the batch is full
+
+
+def derive_seed(seed: int | None, *parts: object) -> int | None:
+    """A rollout seed from the request seed and the rollout's coordinates (None stays None)."""
+    if seed is None:
+        return None
+    digest = hashlib.blake2b(repr((seed, *parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
+class RolloutPool:
+    """Runs rollouts in the shared engine for one planned generation."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        prompt_ids: list[int],
+        main: MainText,
+        config: PlanConfig,
+        sampling: Sampling,
+        *,
+        plan_id: str,
+        stats: Stats,
+        notify: Callable[[], None],
+        semaphore: asyncio.Semaphore,
+    ) -> None:
+        self.engine = engine
+        self.prompt_ids = prompt_ids
+        self.main = main
+        self.config = config
+        self.plan_id = plan_id
+        self.stats = stats
+        self._notify = notify
+        self._sem = semaphore
+        self._eos = engine.tokenizer.eos_token_ids
+        self.user_header = engine.tokenizer.user_header_ids() if "user" in config.horizons else []
+        # Rollouts sample as the request does, but alone: no stop strings, no logprobs.
+        self._sampling = sampling.with_(stop=(), logprobs=None, stop_token_ids=(), ignore_eos=False)
+        self._seed = sampling.seed
+        self.rollouts: list[Rollout] = []
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def consumed_chars(self, r: Rollout, position: int) -> int:
+        return self.main.offset(position) - self.main.offset(r.start)
+
+    def outcome(self, r: Rollout, horizon: str, position: int) -> Outcome:
+        return r.outcome(
+            horizon,
+            position,
+            self.consumed_chars(r, position),
+            self.config.max_lookahead_tokens,
+            len(self.user_header),
+        )
+
+    def _needs(self, r: Rollout) -> tuple[bool, bool]:
+        """(more assistant tokens needed, the user's reply needed)."""
+        lookahead = self.config.max_lookahead_tokens
+        more = user = False
+        limit = 0
+        for m in r.memberships:
+            agrees = r.agrees(self.main.tokens, m)
+            if agrees is False:
+                continue
+            limit = max(limit, m - r.start + lookahead + CERTAINTY_SLACK)
+            if agrees is None:  # too short yet to tell whether it reproduces the main text
+                more = True
+                continue
+            for h in self.config.horizons:
+                status = self.outcome(r, "turn" if h == "user" else h, m).status
+                if status == "pending":
+                    more = True
+                elif h == "user" and status == "reached" and not r.user_ended:
+                    user = user or r.user_tokens is None or len(r.user_tokens) < lookahead
+        return more and not r.ended and len(r.tokens) < limit, user
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def fresh(self, position: int, ordinal: int) -> Rollout:
+        """A new rollout from ``prompt + emitted[:position]``, serving that refresh."""
+        r = Rollout(
+            id=f"{self.plan_id}-t{position}-{ordinal}",
+            start=position,
+            seed=derive_seed(self._seed, "rollout", position, ordinal),
+            context=self.main.context_before(position),
+        )
+        r.memberships.add(position)
+        self.rollouts.append(r)
+        self.stats.rollouts_started += 1
+        self.ensure(r)
+        return r
+
+    def ensure(self, r: Rollout) -> None:
+        """Start (or extend) the rollout's engine work if a refresh still needs it."""
+        if r.running or r.aborted:
+            return
+        more, user = self._needs(r)
+        if more or user:
+            r.running = True
+            self._tasks[r.id] = asyncio.create_task(self._run(r), name=r.id)
+
+    def drop(self, r: Rollout) -> None:
+        """Remove a rollout for good, aborting its engine request if it runs."""
+        if r.aborted:
+            return
+        r.aborted = True
+        task = self._tasks.pop(r.id, None)
+        if task is not None and not task.done():
+            task.cancel()
+            self.stats.rollouts_aborted += 1
+
+    async def close(self) -> None:
+        """Abort everything still running."""
+        tasks = [t for t in self._tasks.values() if not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def _run(self, r: Rollout) -> None:
+        try:
+            async with self._sem:
+                more, _ = self._needs(r)
+                if more:
+                    await self._generate(r)
+                _, user = self._needs(r)
+                if user and r.ended:
+                    await self._generate_user(r)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("rollout %s failed", r.id)
+            r.aborted = True
+        finally:
+            r.running = False
+            self._tasks.pop(r.id, None)
+            self._notify()
+
+    async def _generate(self, r: Rollout) -> None:
+        limit = max(
+            m - r.start + self.config.max_lookahead_tokens + CERTAINTY_SLACK for m in r.memberships
+        )
+        budget = limit - len(r.tokens)
+        if budget <= 0:
+            return
+        prompt = self.prompt_ids + self.main.tokens[: r.start] + r.tokens
+        sampling = self._sampling.with_(
+            max_tokens=budget, seed=derive_seed(self._seed, r.id, r.requests)
+        )
+        request_id = f"{r.id}.{r.requests}"
+        r.requests += 1
+        stream = self.engine.generate(request_id, prompt, sampling, priority=ROLLOUT_PRIORITY)
+        try:
+            async for delta in stream:
+                r.add(delta, self._eos)
+                self.stats.rollout_tokens += len(delta.token_ids)
+                self._notify()
+                if not self._needs(r)[0]:
+                    break  # closing the stream aborts the engine request
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+
+    async def _generate_user(self, r: Rollout) -> None:
+        r.user_tokens = r.user_tokens or []
+        prompt = (
+            self.prompt_ids
+            + self.main.tokens[: r.start]
+            + r.tokens
+            + self.user_header
+            + r.user_tokens
+        )
+        budget = self.config.max_lookahead_tokens - len(r.user_tokens)
+        if budget <= 0:
+            return
+        sampling = self._sampling.with_(
+            max_tokens=budget, seed=derive_seed(self._seed, r.id, "user", r.requests)
+        )
+        request_id = f"{r.id}.user{r.requests}"
+        r.requests += 1
+        stream = self.engine.generate(request_id, prompt, sampling, priority=ROLLOUT_PRIORITY)
+        try:
+            async for delta in stream:
+                r.add_user(delta, self._eos)
+                self.stats.rollout_tokens += len(delta.token_ids)
+                self._notify()
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]

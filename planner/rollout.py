@@ -1,0 +1,137 @@
+"""One rollout: a sampled continuation of a prefix, and where each horizon ends in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from planner.boundaries import Boundary, BoundaryTracker
+from planner.engine.protocol import Delta
+from planner.text_index import TextIndex
+
+# A sentence end is certain only once the next sentence has begun, so a rollout must run
+# a few tokens past the lookahead before "no end within the lookahead" is known.
+CERTAINTY_SLACK = 3
+
+Status = Literal["reached", "not_reached", "pending"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one rollout ends one horizon, seen from one position."""
+
+    status: Status
+    text: str = ""  # from the position to the end of the unit
+    tokens: int = 0  # tokens from the position through the unit's last token
+
+    @property
+    def resolved(self) -> bool:
+        return self.status != "pending"
+
+
+PENDING = Outcome("pending")
+NOT_REACHED = Outcome("not_reached")
+
+
+@dataclass
+class Rollout:
+    """Tokens sampled after ``prompt + emitted[:start]``; grows while its request runs."""
+
+    id: str
+    start: int
+    seed: int | None
+    context: str  # main text of the unit in progress before ``start`` (segmentation context)
+    tokens: list[int] = field(default_factory=list)
+    text: TextIndex = field(default_factory=TextIndex)
+    ended: bool = False  # produced the end-of-turn token: no more assistant tokens exist
+    running: bool = False  # an engine request is producing its tokens
+    requests: int = 0  # engine requests used (1 + extensions)
+    user_tokens: list[int] | None = None  # the user's reply, for the `user` horizon
+    user_text: str = ""
+    user_ended: bool = False
+    memberships: set[int] = field(default_factory=set)  # refresh positions it serves
+    aborted: bool = False
+    _ends: dict[str, list[int]] = field(default_factory=dict)
+    _tracker: BoundaryTracker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._tracker = BoundaryTracker()
+        self._ends = {"sentence": [], "paragraph": []}
+        self._note(self._tracker.feed(self.context))
+
+    def _note(self, boundaries: list[Boundary]) -> None:
+        shift = len(self.context)
+        for b in boundaries:
+            if b.offset > shift:
+                self._ends[b.kind].append(b.offset - shift)
+
+    def add(self, delta: Delta, eos_ids: frozenset[int]) -> None:
+        """Append a delta of the assistant part."""
+        self.tokens += delta.token_ids
+        self.text.add(len(delta.token_ids), delta.text)
+        self._note(self._tracker.feed(delta.text))
+        if delta.finish_reason == "stop" and self.tokens and self.tokens[-1] in eos_ids:
+            self.ended = True
+            self._note(self._tracker.close())
+
+    def add_user(self, delta: Delta, eos_ids: frozenset[int]) -> None:
+        """Append a delta of the user's reply (after the turn ended)."""
+        assert self.user_tokens is not None
+        self.user_tokens += delta.token_ids
+        self.user_text += delta.text
+        if delta.finish_reason == "stop" and self.user_tokens and self.user_tokens[-1] in eos_ids:
+            self.user_ended = True
+
+    def agrees(self, emitted: list[int], upto: int) -> bool | None:
+        """True if it reproduces ``emitted[start:upto]``; None if too short to tell yet."""
+        need = upto - self.start
+        have = self.tokens[:need]
+        if have != emitted[self.start : self.start + len(have)]:
+            return False
+        if len(have) == need:
+            return True
+        return False if self.ended else None
+
+    def outcome(
+        self,
+        horizon: str,
+        position: int,
+        consumed_chars: int,
+        lookahead: int,
+        header_tokens: int = 0,
+    ) -> Outcome:
+        """Where ``horizon`` ends after ``position`` (which this rollout agrees with).
+
+        ``consumed_chars`` is the length of the main text between ``start`` and ``position``.
+        """
+        k = position - self.start
+        ahead = len(self.tokens) - k
+        if horizon in ("sentence", "paragraph"):
+            for end in self._ends[horizon]:
+                if end > consumed_chars:
+                    n = self.text.tokens_to_cover(end) - k
+                    if n > lookahead:
+                        return NOT_REACHED
+                    return Outcome("reached", self.text.text[consumed_chars:end], n)
+            if self.ended:
+                return Outcome("reached", self.text.text[consumed_chars:].strip(), ahead)
+            return NOT_REACHED if ahead >= lookahead + CERTAINTY_SLACK else PENDING
+        turn = self._turn(consumed_chars, ahead, lookahead)
+        if horizon == "turn" or turn.status != "reached":
+            return turn
+        # horizon == "user": the reply that follows the turn's end and the user header.
+        user = self.user_tokens
+        if user is None:
+            return PENDING
+        if self.user_ended:
+            return Outcome(
+                "reached", self.user_text.strip(), turn.tokens + header_tokens + len(user)
+            )
+        return NOT_REACHED if len(user) >= lookahead else PENDING
+
+    def _turn(self, consumed_chars: int, ahead: int, lookahead: int) -> Outcome:
+        if self.ended:
+            if ahead > lookahead:
+                return NOT_REACHED
+            return Outcome("reached", self.text.text[consumed_chars:], ahead)
+        return NOT_REACHED if ahead >= lookahead else PENDING
