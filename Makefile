@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup model serve test lint typecheck pytest bench clean-venv
+.PHONY: setup model redis serve test lint typecheck pytest bench clean-venv
 
 setup:
 	@scripts/bootstrap.sh
@@ -23,7 +23,10 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: model
+redis:
+	@scripts/ensure-redis.sh
+
+pytest: model redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest

@@ -19,6 +19,7 @@ class TextDelta:
 class SnapshotReady:
     """The plan at one refresh, as soon as its rollouts are resolved."""
 
+    plan_id: str
     snapshot: Snapshot
 
 
@@ -26,6 +27,7 @@ class SnapshotReady:
 class ScoreReady:
     """One snapshot's prediction scored, as soon as its ending was realised."""
 
+    plan_id: str
     score: Score
 
 
@@ -33,6 +35,7 @@ class ScoreReady:
 class ForkFound:
     """A refresh where the plan moved far from the one before."""
 
+    plan_id: str
     fork: Fork
 
 

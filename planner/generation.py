@@ -19,7 +19,7 @@ from planner.engine.protocol import Delta, Engine, Sampling
 from planner.evaluation import plan_divergence, score_prediction
 from planner.events import Event, ForkFound, PlanFinished, ScoreReady, SnapshotReady, TextDelta
 from planner.main_text import MainText, Realised
-from planner.plan import Fork, Plan, Score, Snapshot, Unit
+from planner.plan import Fork, ImplicitSummary, Plan, Score, Snapshot, Unit
 from planner.pool import RolloutPool
 from planner.refresh import Refresh
 from planner.scoring import ScoreAggregate
@@ -172,7 +172,7 @@ class PlannedGeneration:
         self.plan.stats.carried_rollout_tokens += carried
         self.plan.stats.rollouts_carried += len(refresh.carried)
         self._snapshots[t] = snapshot
-        self._queue.put_nowait(SnapshotReady(snapshot))
+        self._queue.put_nowait(SnapshotReady(self.plan.id, snapshot))
         self._score_ready()
         self._fork_ready(t)
 
@@ -209,7 +209,7 @@ class PlannedGeneration:
                     t, h, plan, realised.text, realised.tokens, self.clusterer, logprob
                 )
                 self.plan.scores.append(score)
-                self._queue.put_nowait(ScoreReady(score))
+                self._queue.put_nowait(ScoreReady(self.plan.id, score))
 
     def _fork_ready(self, t: int) -> None:
         positions = sorted(self._refreshes)
@@ -247,7 +247,7 @@ class PlannedGeneration:
                     token=self.main.token_text(b - 1) if b > 0 else None,
                 )
                 self.plan.forks.append(fork)
-                self._queue.put_nowait(ForkFound(fork))
+                self._queue.put_nowait(ForkFound(self.plan.id, fork))
 
     def _finish(self, started: float) -> None:
         plan = self.plan
@@ -259,7 +259,27 @@ class PlannedGeneration:
         plan.forks.sort(key=lambda f: (f.position, f.horizon))
         plan.realised = self._units()
         plan.comparison = aggregate(plan.scores, self.config.horizons)
+        plan.implicit = self._implicit_summary()
         plan.stats.wall_seconds = time.perf_counter() - started
+
+    def _implicit_summary(self) -> ImplicitSummary:
+        found = [s.implicit for s in self.plan.snapshots if s.implicit is not None]
+        logprobs = self.main.logprobs
+        total = sum(lp.logprob for lp in logprobs if lp) if logprobs and all(logprobs) else None
+        if not found:
+            return ImplicitSummary(model_logprob=total)
+
+        def mean(values: list[float]) -> float:
+            return sum(values) / len(values)
+
+        return ImplicitSummary(
+            snapshots=len(found),
+            mean_total_variation=mean([i.total_variation for i in found]),
+            mean_js_divergence=mean([i.js_divergence for i in found]),
+            mean_next_token_entropy=mean([i.next_token_entropy for i in found]),
+            mean_first_token_entropy=mean([i.empirical_entropy for i in found]),
+            model_logprob=total,
+        )
 
     def _units(self) -> dict[str, list[Unit]]:
         units: dict[str, list[Unit]] = {}

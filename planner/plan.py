@@ -133,6 +133,46 @@ class Stats(_Data):
         return self.carried_rollout_tokens / self.needed_rollout_tokens
 
 
+class ImplicitSummary(_Data):
+    """The explicit plan beside the model's implicit state, over the whole generation."""
+
+    snapshots: int = 0
+    mean_total_variation: float | None = None
+    mean_js_divergence: float | None = None
+    mean_next_token_entropy: float | None = None
+    mean_first_token_entropy: float | None = None
+    model_logprob: float | None = Field(
+        None, description="the model's own log-probability of the whole generated text"
+    )
+
+
+class TurnPrediction(_Data):
+    """One snapshot's `user` prediction checked against the user's real next message."""
+
+    position: int
+    probability: float = Field(description="plan mass on the candidate that means the same")
+    log_score: float
+    top1: bool
+    in_candidates: bool
+    best_match: str | None
+
+
+class NextTurn(_Data):
+    """A plan scored against the conversation's real next user turn."""
+
+    plan_id: str
+    user: str
+    assistant_matches: bool = Field(
+        description="the resent assistant message equals the text this plan was made along"
+    )
+    model_logprob: float | None = Field(
+        None, description="the model's log-probability of the real user message"
+    )
+    model_tokens: int = 0
+    predictions: list[TurnPrediction] = Field(default_factory=list)
+    comparison: dict[str, Any] | None = None
+
+
 class Plan(_Data):
     """Everything Foresight knows about one generation's plan."""
 
@@ -147,6 +187,7 @@ class Plan(_Data):
     scores: list[Score] = Field(default_factory=list)
     comparison: dict[str, dict[str, Any]] = Field(default_factory=dict)
     forks: list[Fork] = Field(default_factory=list)
+    implicit: ImplicitSummary = Field(default_factory=ImplicitSummary)
     stats: Stats = Field(default_factory=Stats)
     unscored: dict[str, int] = Field(
         default_factory=dict, description="snapshots whose ending lay beyond the lookahead"

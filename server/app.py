@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import FastAPI
 
 from planner.engine.protocol import Engine
+from planner.store import open_store
 from server.chat.api_router import router as chat_router
 from server.completions.api_router import router as completions_router
 from server.config import ServerConfig
@@ -17,6 +18,8 @@ from server.engine_holder import EngineHolder
 from server.errors import install_error_handlers
 from server.health import router as health_router
 from server.metrics import install_metrics
+from server.plans.api_router import router as plans_router
+from server.plans.service import PlanService
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,7 @@ def vllm_factory(config: ServerConfig) -> Callable[[], Engine]:
 def create_app(config: ServerConfig, engine_factory: Callable[[], Engine] | None = None) -> FastAPI:
     """An app whose engine starts in the background once the server is up."""
     holder = EngineHolder(engine_factory or vllm_factory(config))
+    store = open_store(config.store, ttl_seconds=config.plan_ttl_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,13 +50,16 @@ def create_app(config: ServerConfig, engine_factory: Callable[[], Engine] | None
             if not starting.done():
                 starting.cancel()
             holder.shutdown()
+            await store.close()
 
     app = FastAPI(title="Foresight", version="0.1.0", lifespan=lifespan)
     app.state.config = config
     app.state.engine_holder = holder
+    app.state.plans = PlanService(store, config.plan_limits)
     install_error_handlers(app)
     install_metrics(app)
     app.include_router(health_router)
     app.include_router(chat_router)
     app.include_router(completions_router)
+    app.include_router(plans_router)
     return app

@@ -1,26 +1,41 @@
-"""Fan a request out into one engine stream per choice and merge them back."""
+"""Fan a request out into one event stream per choice and merge them back."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from planner.engine.protocol import Delta, Engine, Sampling, TokenLogprob
+from planner.config import PlanConfig
+from planner.engine.protocol import Engine, Sampling, TokenLogprob
+from planner.events import Event, TextDelta
 
 
 @dataclass(frozen=True)
 class ChoiceJob:
-    """One choice: which prompt it continues and how it samples."""
+    """One choice: which prompt it continues, how it samples, whether it plans."""
 
     index: int
     prompt_ids: list[int]
     sampling: Sampling
+    plan: PlanConfig | None = None
+
+
+@dataclass(frozen=True)
+class FinalPlan:
+    """A choice's finished plan as the API returns it (stored, scored, linked)."""
+
+    payload: dict[str, Any]
+
+
+ChoiceEvent = Event | FinalPlan
+ChoiceRunner = Callable[[ChoiceJob], AsyncIterator[ChoiceEvent]]
 
 
 @dataclass
 class ChoiceResult:
-    """Everything one choice produced, accumulated from its deltas."""
+    """Everything one choice produced, accumulated from its events."""
 
     index: int
     prompt_tokens: int
@@ -28,41 +43,55 @@ class ChoiceResult:
     token_ids: list[int] = field(default_factory=list)
     logprobs: list[TokenLogprob] = field(default_factory=list)
     finish_reason: str | None = None
+    plan: dict[str, Any] | None = None
 
-    def add(self, delta: Delta) -> None:
-        self.text += delta.text
-        self.token_ids += delta.token_ids
-        if delta.logprobs:
-            self.logprobs += delta.logprobs
-        if delta.finish_reason is not None:
-            self.finish_reason = delta.finish_reason
+    def add(self, event: ChoiceEvent) -> None:
+        if isinstance(event, FinalPlan):
+            self.plan = event.payload
+        elif isinstance(event, TextDelta):
+            delta = event.delta
+            self.text += delta.text
+            self.token_ids += delta.token_ids
+            if delta.logprobs:
+                self.logprobs += delta.logprobs
+            if delta.finish_reason is not None:
+                self.finish_reason = delta.finish_reason
+
+
+def plain_runner(engine: Engine, request_id: str) -> ChoiceRunner:
+    """Choices without a plan: the engine's deltas, nothing else."""
+
+    async def run(job: ChoiceJob) -> AsyncIterator[ChoiceEvent]:
+        request = f"{request_id}-{job.index}"
+        async for delta in engine.generate(request, job.prompt_ids, job.sampling):
+            yield TextDelta(delta)
+
+    return run
 
 
 _DONE = object()
 
 
 async def stream_choices(
-    engine: Engine, request_id: str, jobs: Sequence[ChoiceJob]
-) -> AsyncIterator[tuple[int, Delta]]:
-    """Run all choices concurrently in the engine; yield ``(index, delta)`` as they arrive.
+    jobs: Sequence[ChoiceJob], run: ChoiceRunner
+) -> AsyncIterator[tuple[int, ChoiceEvent]]:
+    """Run all choices concurrently; yield ``(index, event)`` as they arrive.
 
     Closing this iterator (e.g. the client went away) cancels every choice, which
-    aborts its engine request.
+    aborts its engine requests and rollouts.
     """
-    queue: asyncio.Queue[tuple[int, Delta | BaseException | object]] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[int, object]] = asyncio.Queue()
 
-    async def run(job: ChoiceJob) -> None:
+    async def pump(job: ChoiceJob) -> None:
         try:
-            async for delta in engine.generate(
-                f"{request_id}-{job.index}", job.prompt_ids, job.sampling
-            ):
-                queue.put_nowait((job.index, delta))
+            async for event in run(job):
+                queue.put_nowait((job.index, event))
         except Exception as exc:
             queue.put_nowait((job.index, exc))
         finally:
             queue.put_nowait((job.index, _DONE))
 
-    tasks = [asyncio.create_task(run(job)) for job in jobs]
+    tasks = [asyncio.create_task(pump(job)) for job in jobs]
     try:
         remaining = len(tasks)
         while remaining:
@@ -72,19 +101,16 @@ async def stream_choices(
             elif isinstance(item, BaseException):
                 raise item
             else:
-                assert isinstance(item, Delta)
-                yield index, item
+                yield index, item  # type: ignore[misc]
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def collect_choices(
-    engine: Engine, request_id: str, jobs: Sequence[ChoiceJob]
-) -> list[ChoiceResult]:
+async def collect_choices(jobs: Sequence[ChoiceJob], run: ChoiceRunner) -> list[ChoiceResult]:
     """Run all choices to the end and return their results in index order."""
     results = {job.index: ChoiceResult(job.index, len(job.prompt_ids)) for job in jobs}
-    async for index, delta in stream_choices(engine, request_id, jobs):
-        results[index].add(delta)
+    async for index, event in stream_choices(jobs, run):
+        results[index].add(event)
     return [results[job.index] for job in jobs]

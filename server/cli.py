@@ -60,7 +60,9 @@ def _engine_config(args: argparse.Namespace) -> EngineConfig:
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from pydantic import ValidationError
 
+    from planner.config import PlanLimits
     from server.app import create_app
     from server.config import ServerConfig
 
@@ -71,8 +73,16 @@ def _serve(args: argparse.Namespace) -> int:
             port=args.port,
             max_n=args.max_n,
             log_level=args.log_level,
+            store=args.store,
+            plan_ttl_seconds=args.plan_ttl,
+            plan_limits=PlanLimits(
+                max_rollouts=args.max_rollouts,
+                max_lookahead_tokens=args.max_lookahead,
+                max_rollouts_in_flight=args.max_rollouts_in_flight,
+                allowed_horizons=tuple(h.strip() for h in args.horizons.split(",") if h.strip()),
+            ),
         )
-    except ValueError as exc:
+    except (ValueError, ValidationError) as exc:
         print(f"foresight serve: {exc}", file=sys.stderr)
         return 2
     app = create_app(config)
@@ -99,6 +109,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--max-n", type=int, default=16, help="largest n a request may ask for")
     serve.add_argument("--log-level", default="info")
+    plans = serve.add_argument_group("plans")
+    plans.add_argument(
+        "--store",
+        help="plan store: sqlite:///path/plans.db or redis://host:port/db "
+        "(default: SQLite in $FORESIGHT_DATA_DIR or ~/.local/share/foresight)",
+    )
+    plans.add_argument("--plan-ttl", type=float, default=7 * 24 * 3600.0, help="seconds")
+    plans.add_argument("--max-rollouts", type=int, default=16, help="largest plan.rollouts")
+    plans.add_argument("--max-lookahead", type=int, default=256, help="largest lookahead")
+    plans.add_argument(
+        "--max-rollouts-in-flight", type=int, default=32, help="rollout requests at once, all plans"
+    )
+    plans.add_argument(
+        "--horizons",
+        default="sentence,paragraph,turn,user",
+        help="horizons requests may ask for (comma-separated)",
+    )
     _add_engine_args(serve)
     serve.set_defaults(func=_serve)
 

@@ -8,13 +8,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from fastapi import Request
-from starlette.responses import Response
 
 from planner.engine.protocol import Engine
 from server.config import ServerConfig
 from server.engine_holder import EngineHolder
+from server.plans.service import PlanService
 
-R = TypeVar("R", bound=Response)
+R = TypeVar("R")
 
 
 def holder_of(request: Request) -> EngineHolder:
@@ -25,6 +25,12 @@ def holder_of(request: Request) -> EngineHolder:
 def engine_of(request: Request) -> Engine:
     """The running engine, or a 503 in the OpenAI shape."""
     return holder_of(request).get()
+
+
+def plans_of(request: Request) -> PlanService:
+    """The plan service (store, limits, clusterers)."""
+    service: PlanService = request.app.state.plans
+    return service
 
 
 def server_config(request: Request) -> ServerConfig:

@@ -16,6 +16,25 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=False)
 
 
+class TextPart(StrictModel):
+    type: Literal["text"]
+    text: str
+
+
+class ChatMessage(StrictModel):
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[TextPart] | None = None
+    name: str | None = None
+
+    def text(self) -> str:
+        """The message content as plain text (text parts joined)."""
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(part.text for part in self.content)
+
+
 class StreamOptions(StrictModel):
     include_usage: bool = False
 
@@ -68,3 +87,14 @@ class ModelCard(BaseModel):
 class ModelList(BaseModel):
     object: Literal["list"] = "list"
     data: list[ModelCard]
+
+
+def response_dict(model: BaseModel) -> dict[str, object]:
+    """A response as JSON-ready dict, without `plan` keys where no plan was asked for."""
+    body = model.model_dump(mode="json")
+    if body.get("plan", 0) is None:
+        del body["plan"]
+    for choice in body.get("choices") or []:
+        if choice.get("plan", 0) is None:
+            del choice["plan"]
+    return body

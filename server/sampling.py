@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from planner.engine.protocol import Sampling
 from planner.errors import ContextLengthError, InvalidRequestError
+from server.plans.protocol import AnalyzeRequest
 from server.protocol import SamplingFields
 
 
@@ -58,3 +59,15 @@ def build_sampling(
 def choice_seed(seed: int | None, index: int) -> int | None:
     """Choice i of a seeded request uses seed + i, as vLLM does for ``n`` > 1."""
     return None if seed is None else seed + index
+
+
+def analysis_sampling(request: AnalyzeRequest) -> Sampling:
+    """Rollout sampling for /v1/plans/analyze (no main text is generated)."""
+    top_k = request.top_k or 0
+    return Sampling(
+        max_tokens=1,
+        temperature=1.0 if request.temperature is None else request.temperature,
+        top_p=1.0 if request.top_p is None else request.top_p,
+        top_k=0 if top_k == -1 else top_k,
+        seed=request.seed,
+    )

@@ -10,8 +10,9 @@ from live_server import LiveServer
 
 
 @pytest.fixture(scope="session")
-def live() -> Iterator[LiveServer]:
-    server = LiveServer().start()
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    store = tmp_path_factory.mktemp("store") / "plans.db"
+    server = LiveServer(store=f"sqlite:///{store}").start()
     try:
         yield server
     finally:

@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from server.protocol import MAX_TOP_LOGPROBS, SamplingFields, StrictModel, Usage
-
-
-class TextPart(StrictModel):
-    type: Literal["text"]
-    text: str
-
-
-class ChatMessage(StrictModel):
-    role: Literal["system", "developer", "user", "assistant"]
-    content: str | list[TextPart] | None = None
-    name: str | None = None
-
-    def text(self) -> str:
-        """The message content as plain text (text parts joined)."""
-        if self.content is None:
-            return ""
-        if isinstance(self.content, str):
-            return self.content
-        return "".join(part.text for part in self.content)
+from server.plans.protocol import PlanRequest
+from server.protocol import MAX_TOP_LOGPROBS, ChatMessage, SamplingFields, Usage
 
 
 class ChatCompletionRequest(SamplingFields):
     messages: list[ChatMessage] = Field(..., min_length=1)
+    plan: PlanRequest | None = None
     max_completion_tokens: int | None = Field(None, ge=1)
     logprobs: bool = False
     top_logprobs: int | None = Field(None, ge=0, le=MAX_TOP_LOGPROBS)
@@ -59,6 +42,7 @@ class ChatChoice(BaseModel):
     message: AssistantMessage
     logprobs: ChoiceLogprobs | None = None
     finish_reason: str | None
+    plan: dict[str, Any] | None = None
 
 
 class ChatCompletionResponse(BaseModel):
@@ -91,3 +75,4 @@ class ChatCompletionChunk(BaseModel):
     choices: list[ChatChunkChoice]
     usage: Usage | None = None
     system_fingerprint: str | None = None
+    plan: dict[str, Any] | None = None

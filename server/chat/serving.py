@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from planner.engine.protocol import Engine
 from planner.errors import InvalidRequestError
+from planner.events import TextDelta
 from server.chat.protocol import (
     AssistantMessage,
     ChatChoice,
@@ -18,11 +19,13 @@ from server.chat.protocol import (
     ChatCompletionResponse,
     DeltaMessage,
 )
-from server.choices import ChoiceJob, collect_choices, stream_choices
+from server.choices import ChoiceJob, ChoiceRunner, collect_choices, plain_runner, stream_choices
 from server.config import ServerConfig
 from server.logprobs import chat_logprobs
 from server.metrics import GenerationTracker
-from server.protocol import Usage
+from server.plans.service import ChatContext, PlanService
+from server.plans.streaming import plan_object
+from server.protocol import Usage, response_dict
 from server.request_context import check_model, check_n, new_id, now
 from server.sampling import build_sampling, choice_seed
 from server.sse import sse_response
@@ -30,22 +33,26 @@ from server.sse import sse_response
 ENDPOINT = "chat"
 
 
-def _prompt_ids(engine: Engine, request: ChatCompletionRequest) -> list[int]:
-    messages = [
+def _messages(request: ChatCompletionRequest) -> list[dict[str, str]]:
+    return [
         {"role": "system" if m.role == "developer" else m.role, "content": m.text()}
         for m in request.messages
     ]
-    rendered = engine.tokenizer.render_chat(messages, add_generation_prompt=True)
-    return engine.tokenizer.encode_rendered(rendered)
 
 
-def _jobs(engine: Engine, request: ChatCompletionRequest, config: ServerConfig) -> list[ChoiceJob]:
+def _jobs(
+    engine: Engine, request: ChatCompletionRequest, config: ServerConfig, plans: PlanService
+) -> list[ChoiceJob]:
     check_n(request.n, config.max_n)
     if request.top_logprobs is not None and not request.logprobs:
         raise InvalidRequestError(
             "top_logprobs requires logprobs to be true.", param="top_logprobs"
         )
-    prompt_ids = _prompt_ids(engine, request)
+    plan = plans.check(request.plan, chat=True) if request.plan is not None else None
+    tok = engine.tokenizer
+    prompt_ids = tok.encode_rendered(
+        tok.render_chat(_messages(request), add_generation_prompt=True)
+    )
     use_completion = request.max_completion_tokens is not None
     sampling = build_sampling(
         request,
@@ -57,24 +64,37 @@ def _jobs(engine: Engine, request: ChatCompletionRequest, config: ServerConfig) 
         logprobs=(request.top_logprobs or 0) if request.logprobs else None,
     )
     return [
-        ChoiceJob(i, prompt_ids, sampling.with_(seed=choice_seed(request.seed, i)))
+        ChoiceJob(i, prompt_ids, sampling.with_(seed=choice_seed(request.seed, i)), plan)
         for i in range(request.n)
     ]
 
 
+async def _runner(
+    engine: Engine, request: ChatCompletionRequest, plans: PlanService, request_id: str, model: str
+) -> ChoiceRunner:
+    if request.plan is None:
+        return plain_runner(engine, request_id)
+    messages = _messages(request)
+    previous = await plans.previous_turn(
+        engine, messages, request.plan.previous_id, request.plan.clustering
+    )
+    return plans.runner(engine, request_id, model, ChatContext(messages, previous))
+
+
 async def create_chat_completion(
-    engine: Engine, request: ChatCompletionRequest, config: ServerConfig
+    engine: Engine, request: ChatCompletionRequest, config: ServerConfig, plans: PlanService
 ) -> Response:
     """Handle one /v1/chat/completions request."""
     model = check_model(engine, request.model)
-    jobs = _jobs(engine, request, config)
+    jobs = _jobs(engine, request, config, plans)
     request_id = new_id("chatcmpl")
+    run = await _runner(engine, request, plans, request_id, model)
     if request.stream:
-        return sse_response(_stream(engine, request, jobs, request_id, model))
+        return sse_response(_stream(request, jobs, run, request_id, model))
 
     tracker = GenerationTracker(ENDPOINT, len(jobs[0].prompt_ids) * len(jobs))
     try:
-        results = await collect_choices(engine, request_id, jobs)
+        results = await collect_choices(jobs, run)
         tracker.tokens(sum(len(r.token_ids) for r in results))
     finally:
         tracker.close()
@@ -85,6 +105,7 @@ async def create_chat_completion(
             message=AssistantMessage(content=r.text),
             logprobs=chat_logprobs(r.logprobs, top_n) if request.logprobs else None,
             finish_reason=r.finish_reason,
+            plan=r.plan,
         )
         for r in results
     ]
@@ -99,33 +120,44 @@ async def create_chat_completion(
             prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
         ),
     )
-    return JSONResponse(body.model_dump())
+    return JSONResponse(response_dict(body))
 
 
 async def _stream(
-    engine: Engine,
     request: ChatCompletionRequest,
     jobs: list[ChoiceJob],
+    run: ChoiceRunner,
     request_id: str,
     model: str,
-) -> AsyncIterator[ChatCompletionChunk]:
+) -> AsyncIterator[dict[str, object]]:
     created = now()
     include_usage = bool(request.stream_options and request.stream_options.include_usage)
     top_n = request.top_logprobs or 0
     prompt = len(jobs[0].prompt_ids)
     completion = 0
 
-    def chunk(choices: list[ChatChunkChoice], usage: Usage | None = None) -> ChatCompletionChunk:
-        return ChatCompletionChunk(
-            id=request_id, created=created, model=model, choices=choices, usage=usage
+    def chunk(
+        choices: list[ChatChunkChoice],
+        usage: Usage | None = None,
+        plan: dict[str, object] | None = None,
+    ) -> dict[str, object]:
+        body = ChatCompletionChunk(
+            id=request_id, created=created, model=model, choices=choices, usage=usage, plan=plan
         )
+        return response_dict(body)
 
     for job in jobs:
         first = ChatChunkChoice(index=job.index, delta=DeltaMessage(role="assistant", content=""))
         yield chunk([first])
     tracker = GenerationTracker(ENDPOINT, prompt * len(jobs))
     try:
-        async for index, delta in stream_choices(engine, request_id, jobs):
+        async for index, event in stream_choices(jobs, run):
+            if not isinstance(event, TextDelta):
+                plan = plan_object(index, event)
+                if plan is not None:
+                    yield chunk([], plan=plan)
+                continue
+            delta = event.delta
             completion += len(delta.token_ids)
             tracker.tokens(len(delta.token_ids))
             logprobs = None

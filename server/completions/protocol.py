@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from server.plans.protocol import PlanRequest
 from server.protocol import MAX_TOP_LOGPROBS, SamplingFields, Usage
 
 PromptInput = str | list[str] | list[int] | list[list[int]]
@@ -16,6 +17,7 @@ class CompletionRequest(SamplingFields):
     max_tokens: int | None = Field(16, ge=1)
     logprobs: int | None = Field(None, ge=0, le=MAX_TOP_LOGPROBS)
     echo: bool = False
+    plan: PlanRequest | None = None
     suffix: str | None = None
 
 
@@ -31,6 +33,7 @@ class CompletionChoice(BaseModel):
     text: str
     logprobs: CompletionLogprobs | None = None
     finish_reason: str | None
+    plan: dict[str, Any] | None = None
 
 
 class CompletionResponse(BaseModel):
@@ -41,3 +44,4 @@ class CompletionResponse(BaseModel):
     choices: list[CompletionChoice]
     usage: Usage | None = None
     system_fingerprint: str | None = None
+    plan: dict[str, Any] | None = None

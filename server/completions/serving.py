@@ -9,7 +9,8 @@ from starlette.responses import Response
 
 from planner.engine.protocol import Engine
 from planner.errors import InvalidRequestError
-from server.choices import ChoiceJob, collect_choices, stream_choices
+from planner.events import TextDelta
+from server.choices import ChoiceJob, ChoiceRunner, collect_choices, plain_runner, stream_choices
 from server.completions.protocol import (
     CompletionChoice,
     CompletionRequest,
@@ -19,7 +20,9 @@ from server.completions.protocol import (
 from server.config import ServerConfig
 from server.logprobs import completion_logprobs
 from server.metrics import GenerationTracker
-from server.protocol import Usage
+from server.plans.service import PlanService
+from server.plans.streaming import plan_object
+from server.protocol import Usage, response_dict
 from server.request_context import check_model, check_n, new_id, now
 from server.sampling import build_sampling, choice_seed
 from server.sse import sse_response
@@ -51,8 +54,11 @@ def _prompts(engine: Engine, prompt: PromptInput) -> list[list[int]]:
     return out
 
 
-def _jobs(engine: Engine, request: CompletionRequest, config: ServerConfig) -> list[ChoiceJob]:
+def _jobs(
+    engine: Engine, request: CompletionRequest, config: ServerConfig, plans: PlanService
+) -> list[ChoiceJob]:
     check_n(request.n, config.max_n)
+    plan = plans.check(request.plan, chat=False) if request.plan is not None else None
     if request.echo:
         raise InvalidRequestError("echo is not supported by this server.", param="echo")
     if request.suffix:
@@ -70,7 +76,7 @@ def _jobs(engine: Engine, request: CompletionRequest, config: ServerConfig) -> l
         )
         for i in range(request.n):
             seeded = sampling.with_(seed=choice_seed(request.seed, i))
-            jobs.append(ChoiceJob(p_index * request.n + i, prompt_ids, seeded))
+            jobs.append(ChoiceJob(p_index * request.n + i, prompt_ids, seeded, plan))
     return jobs
 
 
@@ -80,19 +86,24 @@ def _prompt_tokens(jobs: list[ChoiceJob], n: int) -> int:
 
 
 async def create_completion(
-    engine: Engine, request: CompletionRequest, config: ServerConfig
+    engine: Engine, request: CompletionRequest, config: ServerConfig, plans: PlanService
 ) -> Response:
     """Handle one /v1/completions request."""
     model = check_model(engine, request.model)
-    jobs = _jobs(engine, request, config)
+    jobs = _jobs(engine, request, config, plans)
     request_id = new_id("cmpl")
     prompt = _prompt_tokens(jobs, request.n)
+    run: ChoiceRunner = (
+        plans.runner(engine, request_id, model, None)
+        if request.plan is not None
+        else plain_runner(engine, request_id)
+    )
     if request.stream:
-        return sse_response(_stream(engine, request, jobs, request_id, model, prompt))
+        return sse_response(_stream(request, jobs, run, request_id, model, prompt))
 
     tracker = GenerationTracker(ENDPOINT, prompt)
     try:
-        results = await collect_choices(engine, request_id, jobs)
+        results = await collect_choices(jobs, run)
         tracker.tokens(sum(len(r.token_ids) for r in results))
     finally:
         tracker.close()
@@ -105,6 +116,7 @@ async def create_completion(
             if request.logprobs is not None
             else None,
             finish_reason=r.finish_reason,
+            plan=r.plan,
         )
         for r in results
     ]
@@ -118,17 +130,17 @@ async def create_completion(
             prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
         ),
     )
-    return JSONResponse(body.model_dump())
+    return JSONResponse(response_dict(body))
 
 
 async def _stream(
-    engine: Engine,
     request: CompletionRequest,
     jobs: list[ChoiceJob],
+    run: ChoiceRunner,
     request_id: str,
     model: str,
     prompt: int,
-) -> AsyncIterator[CompletionResponse]:
+) -> AsyncIterator[dict[str, object]]:
     created = now()
     include_usage = bool(request.stream_options and request.stream_options.include_usage)
     top_n = request.logprobs or 0
@@ -136,7 +148,17 @@ async def _stream(
     completion = 0
     tracker = GenerationTracker(ENDPOINT, prompt)
     try:
-        async for index, delta in stream_choices(engine, request_id, jobs):
+        async for index, event in stream_choices(jobs, run):
+            if not isinstance(event, TextDelta):
+                plan = plan_object(index, event)
+                if plan is not None:
+                    yield response_dict(
+                        CompletionResponse(
+                            id=request_id, created=created, model=model, choices=[], plan=plan
+                        )
+                    )
+                continue
+            delta = event.delta
             completion += len(delta.token_ids)
             tracker.tokens(len(delta.token_ids))
             logprobs = None
@@ -150,8 +172,10 @@ async def _stream(
                     logprobs=logprobs,
                     finish_reason=delta.finish_reason,
                 )
-                yield CompletionResponse(
-                    id=request_id, created=created, model=model, choices=[choice]
+                yield response_dict(
+                    CompletionResponse(
+                        id=request_id, created=created, model=model, choices=[choice]
+                    )
                 )
     finally:
         tracker.close()
@@ -159,6 +183,6 @@ async def _stream(
         usage = Usage(
             prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
         )
-        yield CompletionResponse(
-            id=request_id, created=created, model=model, choices=[], usage=usage
+        yield response_dict(
+            CompletionResponse(id=request_id, created=created, model=model, choices=[], usage=usage)
         )

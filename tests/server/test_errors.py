@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -25,8 +26,9 @@ def _assert_error_shape(response: httpx.Response, status: int) -> dict[str, Any]
 
 
 @pytest.fixture(scope="module")
-def http(live: LiveServer) -> httpx.Client:
-    return httpx.Client(base_url=live.url, timeout=60)
+def http(live: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live.url, timeout=60) as client:
+        yield client
 
 
 @pytest.mark.parametrize("route", ["/v1/chat/completions", "/v1/completions"])
