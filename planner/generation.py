@@ -66,7 +66,7 @@ class PlannedGeneration:
             plan_id=self.plan.id,
             stats=self.plan.stats,
             notify=self._notify,
-            semaphore=rollout_slots or asyncio.Semaphore(4 * config.rollouts),
+            shared_slots=rollout_slots,
         )
         self._refreshes: dict[int, Refresh] = {}
         self._tasks: list[asyncio.Task[None]] = []

@@ -9,6 +9,7 @@ serves, never on its unseen future, so carried-over rollouts stay exact samples.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from collections.abc import Callable
@@ -46,7 +47,7 @@ class RolloutPool:
         plan_id: str,
         stats: Stats,
         notify: Callable[[], None],
-        semaphore: asyncio.Semaphore,
+        shared_slots: asyncio.Semaphore | None = None,
     ) -> None:
         self.engine = engine
         self.prompt_ids = prompt_ids
@@ -55,7 +56,10 @@ class RolloutPool:
         self.plan_id = plan_id
         self.stats = stats
         self._notify = notify
-        self._sem = semaphore
+        # At most K rollouts of this plan decode at once: the main sequence shares every
+        # batch with them, and a decode step slows with the batch (ITL is the price).
+        self._own_slots = asyncio.Semaphore(config.rollouts)
+        self._shared_slots = shared_slots  # the server's cap across all plans
         self._eos = engine.tokenizer.eos_token_ids
         self.user_header = engine.tokenizer.user_header_ids() if "user" in config.horizons else []
         # Rollouts sample as the request does, but alone: no stop strings, no logprobs.
@@ -144,7 +148,7 @@ class RolloutPool:
 
     async def _run(self, r: Rollout) -> None:
         try:
-            async with self._sem:
+            async with self._own_slots, self._shared_slots or contextlib.nullcontext():
                 more, _ = self._needs(r)
                 if more:
                     await self._generate(r)

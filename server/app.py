@@ -35,8 +35,16 @@ def vllm_factory(config: ServerConfig) -> Callable[[], Engine]:
     return build
 
 
-def create_app(config: ServerConfig, engine_factory: Callable[[], Engine] | None = None) -> FastAPI:
-    """An app whose engine starts in the background once the server is up."""
+def create_app(
+    config: ServerConfig,
+    engine_factory: Callable[[], Engine] | None = None,
+    on_engine_failure: Callable[[], None] | None = None,
+) -> FastAPI:
+    """An app whose engine starts in the background once the server is up.
+
+    ``on_engine_failure`` runs if the engine cannot start (the CLI stops the server, so
+    the process exits non-zero instead of answering 503 for ever).
+    """
     holder = EngineHolder(engine_factory or vllm_factory(config))
     store = open_store(config.store, ttl_seconds=config.plan_ttl_seconds)
 
@@ -44,6 +52,12 @@ def create_app(config: ServerConfig, engine_factory: Callable[[], Engine] | None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         starting = asyncio.create_task(holder.start())
         app.state.engine_start = starting
+
+        def started(task: asyncio.Task[None]) -> None:
+            if not task.cancelled() and task.exception() is not None and on_engine_failure:
+                on_engine_failure()
+
+        starting.add_done_callback(started)
         try:
             yield
         finally:

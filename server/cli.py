@@ -1,4 +1,4 @@
-"""The ``foresight`` command: ``serve`` and ``model prepare``."""
+"""The ``foresight`` command: ``serve``, ``model prepare`` and ``chat``."""
 
 from __future__ import annotations
 
@@ -85,8 +85,21 @@ def _serve(args: argparse.Namespace) -> int:
     except (ValueError, ValidationError) as exc:
         print(f"foresight serve: {exc}", file=sys.stderr)
         return 2
-    app = create_app(config)
-    uvicorn.run(app, host=config.host, port=config.port, log_level=config.log_level)
+    server: uvicorn.Server | None = None
+
+    def stop() -> None:
+        if server is not None:
+            server.should_exit = True
+
+    app = create_app(config, on_engine_failure=stop)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=config.host, port=config.port, log_level=config.log_level)
+    )
+    server.run()
+    error = app.state.engine_holder.error
+    if error:
+        print(f"foresight serve: the engine failed to start: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -98,6 +111,42 @@ def _prepare(args: argparse.Namespace) -> int:
     path = prepare_default_model(force=args.force, say=print)
     print(path)
     return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    # Imported here: the SDK and rich are for this subcommand only.
+    from foresight_client.terminal import run_chat
+
+    # main() logs at INFO; httpx's per-request lines would scribble over the live view.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    refresh = int(args.refresh) if args.refresh.isdigit() else args.refresh
+    return run_chat(
+        base_url=args.base_url,
+        model=args.model,
+        horizons=[h.strip() for h in args.horizons.split(",") if h.strip()],
+        rollouts=args.rollouts,
+        max_tokens=args.max_tokens,
+        refresh=refresh,
+        lookahead=args.lookahead,
+    )
+
+
+def _add_chat(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    chat = sub.add_parser(
+        "chat", help="chat in the terminal, with each reply's live plan beside it"
+    )
+    chat.add_argument("--base-url", help="server URL (default: $FORESIGHT_BASE_URL or :8000)")
+    chat.add_argument("--model", help="model name (default: the server's)")
+    chat.add_argument("--rollouts", type=int, default=4, help="plan.rollouts")
+    chat.add_argument(
+        "--horizons", default="sentence,turn,user", help="plan.horizons (comma-separated)"
+    )
+    chat.add_argument("--max-tokens", type=int, default=128, help="longest reply in tokens")
+    chat.add_argument(
+        "--refresh", default="sentence", help="plan.refresh: sentence, token, or every N tokens"
+    )
+    chat.add_argument("--lookahead", type=int, help="plan.max_lookahead_tokens")
+    chat.set_defaults(func=_chat)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--force", action="store_true", help="convert again even if cached")
     prepare.add_argument("--check", action="store_true", help="only verify the cached model")
     prepare.set_defaults(func=_prepare)
+    _add_chat(sub)
     return parser
 
 

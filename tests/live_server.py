@@ -83,3 +83,46 @@ class LiveServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=60)
+
+
+class BorrowedEngine:
+    """The session's engine lent to another app: everything but shutdown passes through."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def shutdown(self) -> None:
+        """The lender owns the engine; another app stopping must not stop it."""
+
+
+class ExtraServer:
+    """A second Foresight app on the live server's loop and engine (e.g. another replica)."""
+
+    def __init__(self, live: LiveServer, store: str) -> None:
+        self.live = live
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = ServerConfig(engine=live.config.engine, port=self.port, store=store)
+        self.app = create_app(config, engine_factory=lambda: BorrowedEngine(live.engine))  # type: ignore[arg-type, return-value]
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+
+    def start(self) -> ExtraServer:
+        async def go() -> None:
+            self._task = asyncio.create_task(self._server.serve())
+            while not self._server.started or not self.app.state.engine_holder.ready:
+                await asyncio.sleep(0.05)
+
+        self.live.run(go(), timeout=60)
+        return self
+
+    def stop(self) -> None:
+        async def go() -> None:
+            self._server.should_exit = True
+            await self._task
+
+        self.live.run(go(), timeout=60)
