@@ -25,11 +25,20 @@ def score_prediction(
     clusterer: Clusterer,
     model_logprob: float | None = None,
 ) -> Score:
-    """Every score of one horizon's plan against the realised ending (see planner.scoring)."""
+    """Every score of one horizon's plan against the realised ending (see planner.scoring).
+
+    Only endings realised within the lookahead are scored, so rollouts that did not reach
+    the horizon were wrong: they form one more bucket that the realised ending never
+    matches, and the probabilities here are shares of all K rollouts (the candidates'
+    reported probabilities are shares of the reached ones).
+    """
     texts = [c.text for c in plan.candidates]
     index = clusterer.match(realised_text, texts) if texts else None
     counts = [c.count for c in plan.candidates]
-    probs = [c.probability for c in plan.candidates]
+    if plan.not_reached:
+        counts.append(plan.not_reached)
+    total = sum(counts)
+    probs = [c / total for c in counts] if total else []
     t2e = plan.tokens_to_end
     return Score(
         position=position,
@@ -37,7 +46,7 @@ def score_prediction(
         realised=realised_text,
         realised_tokens=realised_tokens,
         log_score=log_score(counts, index),
-        uniform_log_score=uniform_log_score(len(texts)),
+        uniform_log_score=uniform_log_score(len(counts)),
         top1=top1_hit(probs, index),
         in_candidates=in_candidates(index),
         brier=brier(probs, index),

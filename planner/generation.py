@@ -9,6 +9,7 @@ realised endings (MainText) + snapshots ──► ScoreReady, ForkFound ──�
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -125,9 +126,11 @@ class PlannedGeneration:
                 self._queue.put_nowait(TextDelta(delta))
                 self._schedule_after(delta, [b.offset for b in boundaries if b.kind == "sentence"])
                 self._score_ready()
+                self._fork_ready()
                 self._notify()
             await asyncio.gather(*self._tasks)
             self._score_ready()
+            self._fork_ready()
             self._finish(started)
             self._queue.put_nowait(PlanFinished(self.plan))
         except Exception as exc:
@@ -165,16 +168,16 @@ class PlannedGeneration:
     async def _run_refresh(self, refresh: Refresh) -> None:
         await refresh.run(self._wait)
         t = refresh.position
-        preceding = self.main.token_text(t - 1) if t > 0 else None
-        snapshot = await asyncio.to_thread(refresh.snapshot, self.clusterer, preceding)
-        needed, carried = refresh.token_use()
+        frozen = refresh.freeze(self.main.token_text(t - 1) if t > 0 else None)
+        snapshot = await asyncio.to_thread(frozen.snapshot, self.clusterer)
+        needed, carried = frozen.token_use
         self.plan.stats.needed_rollout_tokens += needed
         self.plan.stats.carried_rollout_tokens += carried
-        self.plan.stats.rollouts_carried += len(refresh.carried)
+        self.plan.stats.rollouts_carried += frozen.carried
         self._snapshots[t] = snapshot
         self._queue.put_nowait(SnapshotReady(self.plan.id, snapshot))
         self._score_ready()
-        self._fork_ready(t)
+        self._fork_ready()
 
     # -- scoring and forks -----------------------------------------------------------------
 
@@ -202,7 +205,7 @@ class PlannedGeneration:
                     continue
                 self._scored.add((t, h))
                 realised, logprob = found
-                if realised.tokens > self.config.max_lookahead_tokens:
+                if not self._within_lookahead(h, t, realised):
                     self.plan.unscored[h] = self.plan.unscored.get(h, 0) + 1
                     continue
                 score = score_prediction(
@@ -211,18 +214,28 @@ class PlannedGeneration:
                 self.plan.scores.append(score)
                 self._queue.put_nowait(ScoreReady(self.plan.id, score))
 
-    def _fork_ready(self, t: int) -> None:
+    def _within_lookahead(self, horizon: str, position: int, realised: Realised) -> bool:
+        """Whether a rollout could have reached this ending (the rule in planner.rollout)."""
+        limit = self.config.max_lookahead_tokens
+        if horizon != "user":
+            return realised.tokens <= limit
+        rest = len(self.main.tokens) - position
+        reply = realised.tokens - rest - len(self.pool.user_header)
+        return rest <= limit and reply <= limit
+
+    def _fork_ready(self) -> None:
+        """Compare neighbouring snapshots once both exist and their units are known."""
         positions = sorted(self._refreshes)
-        i = positions.index(t)
-        for a, b in (
-            (positions[i - 1] if i else None, t),
-            (t, positions[i + 1] if i + 1 < len(positions) else None),
-        ):
-            if a is None or b is None or (a, b) in self._forked:
+        text = self.main.text
+        for a, b in itertools.pairwise(positions):
+            if (a, b) in self._forked or a not in self._snapshots or b not in self._snapshots:
                 continue
-            if a in self._snapshots and b in self._snapshots:
-                self._forked.add((a, b))
-                self._compare(a, b)
+            # A unit end at b's offset is certain only once text follows it (or the text
+            # ended): until then, a and b cannot be known to share a unit.
+            if not self.main.finished and not text[self._snapshots[b].text_offset :].strip():
+                continue
+            self._forked.add((a, b))
+            self._compare(a, b)
 
     def _compare(self, a: int, b: int) -> None:
         prev, cur = self._snapshots[a], self._snapshots[b]

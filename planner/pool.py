@@ -128,16 +128,6 @@ class RolloutPool:
             r.running = True
             self._tasks[r.id] = asyncio.create_task(self._run(r), name=r.id)
 
-    def drop(self, r: Rollout) -> None:
-        """Remove a rollout for good, aborting its engine request if it runs."""
-        if r.aborted:
-            return
-        r.aborted = True
-        task = self._tasks.pop(r.id, None)
-        if task is not None and not task.done():
-            task.cancel()
-            self.stats.rollouts_aborted += 1
-
     async def close(self) -> None:
         """Abort everything still running."""
         tasks = [t for t in self._tasks.values() if not t.done()]
@@ -173,9 +163,9 @@ class RolloutPool:
         if budget <= 0:
             return
         prompt = self.prompt_ids + self.main.tokens[: r.start] + r.tokens
-        sampling = self._sampling.with_(
-            max_tokens=budget, seed=derive_seed(self._seed, r.id, r.requests)
-        )
+        # Seeds follow the rollout's coordinates (request seed, position, ordinal), not its
+        # id, so a seeded plan repeats whatever the plan is called.
+        sampling = self._sampling.with_(max_tokens=budget, seed=derive_seed(r.seed, r.requests))
         request_id = f"{r.id}.{r.requests}"
         r.requests += 1
         stream = self.engine.generate(request_id, prompt, sampling, priority=ROLLOUT_PRIORITY)
@@ -184,7 +174,8 @@ class RolloutPool:
                 r.add(delta, self._eos)
                 self.stats.rollout_tokens += len(delta.token_ids)
                 self._notify()
-                if not self._needs(r)[0]:
+                if delta.finish_reason is None and not self._needs(r)[0]:
+                    self.stats.rollouts_aborted += 1
                     break  # closing the stream aborts the engine request
         finally:
             await stream.aclose()  # type: ignore[attr-defined]
@@ -202,7 +193,7 @@ class RolloutPool:
         if budget <= 0:
             return
         sampling = self._sampling.with_(
-            max_tokens=budget, seed=derive_seed(self._seed, r.id, "user", r.requests)
+            max_tokens=budget, seed=derive_seed(r.seed, "user", r.requests)
         )
         request_id = f"{r.id}.user{r.requests}"
         r.requests += 1

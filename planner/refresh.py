@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from planner.clustering import Clusterer
 from planner.implicit import collision_probability, first_token_distance
@@ -32,6 +33,7 @@ class Refresh:
         for r in list(self.members):
             if r.aborted or r.agrees(tokens, t) is False:
                 self.members.remove(r)
+                self.carried.discard(r.id)
                 r.memberships.discard(t)
         if len(self.members) < k:
             # Carry over: older rollouts that reproduce the emitted tokens, oldest first.
@@ -61,25 +63,25 @@ class Refresh:
         while not self._settle():
             await wait()
 
-    def snapshot(self, clusterer: Clusterer, preceding_token: str | None) -> Snapshot:
-        """Summarise the settled members (clustering runs here: call off the event loop)."""
+    def freeze(self, preceding_token: str | None) -> FrozenRefresh:
+        """Copy what the snapshot needs, on the event loop, before rollouts move on."""
         pool, t = self.pool, self.position
-        horizons: dict[str, HorizonSnapshot] = {
-            h: summarise(
-                [Member(pool.outcome(r, h, t), r.id in self.carried) for r in self.members],
-                clusterer,
-            )
+        carried = {r.id for r in self.members} & self.carried
+        members: dict[str, list[Member]] = {
+            h: [Member(pool.outcome(r, h, t), r.id in carried) for r in self.members]
             for h in pool.config.horizons
         }
-        return Snapshot(
+        return FrozenRefresh(
             position=t,
             text_offset=pool.main.offset(t),
             trigger=self.trigger,
             preceding_token=preceding_token,
-            horizons=horizons,
+            members=members,
             implicit=self._implicit(),
-            latency_seconds=time.perf_counter() - self.started,
-            rollouts=self._views() if pool.config.include_rollouts else None,
+            views=self._views(carried) if pool.config.include_rollouts else None,
+            started=self.started,
+            carried=len(carried),
+            token_use=self._token_use(carried),
         )
 
     def _implicit(self) -> Implicit | None:
@@ -94,33 +96,71 @@ class Refresh:
         d = first_token_distance(firsts, top)
         return Implicit(**d, collision_probability=collision_probability(top))
 
-    def _views(self) -> list[RolloutView]:
+    def _used(self, r: Rollout) -> int:
+        """Tokens of ``r`` after the position that this refresh needed."""
+        horizon = self.pool.config.farthest
+        o = self.pool.outcome(r, "turn" if horizon == "user" else horizon, self.position)
+        return o.tokens if o.status == "reached" else self.pool.config.max_lookahead_tokens
+
+    def _views(self, carried: set[str]) -> list[RolloutView]:
         pool, t = self.pool, self.position
         views = []
         for r in self.members:
             consumed = pool.consumed_chars(r, t)
+            k = t - r.start
+            used = min(self._used(r), len(r.tokens) - k)
             endings: dict[str, str | None] = {}
             for h in pool.config.horizons:
                 o = pool.outcome(r, h, t)
                 endings[h] = o.text if o.status == "reached" else None
             views.append(
                 RolloutView(
-                    text=r.text.text[consumed:],
-                    tokens=len(r.tokens) - (t - r.start),
-                    carried=r.id in self.carried,
+                    text=r.text.text[consumed : r.text.offset_at(k + used)],
+                    tokens=used,
+                    carried=r.id in carried,
                     endings=endings,
                 )
             )
         return views
 
-    def token_use(self) -> tuple[int, int]:
+    def _token_use(self, carried: set[str]) -> tuple[int, int]:
         """(rollout tokens this refresh needed, of which carried-over rollouts supplied)."""
-        needed = carried = 0
-        horizon = self.pool.config.farthest
+        needed = supplied = 0
         for r in self.members:
-            o = self.pool.outcome(r, "turn" if horizon == "user" else horizon, self.position)
-            used = o.tokens if o.status == "reached" else self.pool.config.max_lookahead_tokens
+            used = self._used(r)
             needed += used
-            if r.id in self.carried:
-                carried += used
-        return needed, carried
+            if r.id in carried:
+                supplied += used
+        return needed, supplied
+
+
+@dataclass(frozen=True)
+class FrozenRefresh:
+    """A settled refresh, copied so that clustering can run off the event loop."""
+
+    position: int
+    text_offset: int
+    trigger: str
+    preceding_token: str | None
+    members: dict[str, list[Member]]
+    implicit: Implicit | None
+    views: list[RolloutView] | None
+    started: float
+    carried: int
+    token_use: tuple[int, int]
+
+    def snapshot(self, clusterer: Clusterer) -> Snapshot:
+        """Summarise each horizon (clustering is the slow part: call it in a thread)."""
+        horizons: dict[str, HorizonSnapshot] = {
+            h: summarise(members, clusterer) for h, members in self.members.items()
+        }
+        return Snapshot(
+            position=self.position,
+            text_offset=self.text_offset,
+            trigger=self.trigger,
+            preceding_token=self.preceding_token,
+            horizons=horizons,
+            implicit=self.implicit,
+            latency_seconds=time.perf_counter() - self.started,
+            rollouts=self.views,
+        )
