@@ -23,6 +23,7 @@ from planner.main_text import MainText, Realised
 from planner.plan import Fork, ImplicitSummary, Plan, Score, Snapshot, Unit
 from planner.pool import RolloutPool
 from planner.refresh import Refresh
+from planner.rollout import Rollout
 from planner.scoring import ScoreAggregate
 
 MAIN_PRIORITY = 0
@@ -57,7 +58,6 @@ class PlannedGeneration:
         self.main = MainText(engine.tokenizer.eos_token_ids)
         self._given = given
         self._user_reply = user_reply  # (realised user turn from position 0, model log p)
-        self._version = asyncio.Event()
         self.pool = RolloutPool(
             engine,
             self.prompt_ids,
@@ -72,6 +72,7 @@ class PlannedGeneration:
         self._refreshes: dict[int, Refresh] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._snapshots: dict[int, Snapshot] = {}
+        self._settling: set[int] = set()  # refreshes still gathering members
         self._scored: set[tuple[int, str]] = set()
         self._forked: set[tuple[int, int]] = set()
         self._queue: asyncio.Queue[Event | BaseException | None] = asyncio.Queue()
@@ -79,12 +80,16 @@ class PlannedGeneration:
 
     # -- change notification ---------------------------------------------------------------
 
-    def _notify(self) -> None:
-        self._version.set()
-        self._version = asyncio.Event()
-
-    async def _wait(self) -> None:
-        await self._version.wait()
+    def _notify(self, rollout: Rollout | None = None) -> None:
+        """Wake the refreshes a change can matter to (all of them for main-text changes)."""
+        if rollout is None:
+            for refresh in self._refreshes.values():
+                refresh.changed.set()
+            return
+        for position in rollout.memberships:
+            member_of = self._refreshes.get(position)
+            if member_of is not None:
+                member_of.changed.set()
 
     # -- public ----------------------------------------------------------------------------
 
@@ -127,6 +132,7 @@ class PlannedGeneration:
                 self._schedule_after(delta, [b.offset for b in boundaries if b.kind == "sentence"])
                 self._score_ready()
                 self._fork_ready()
+                self.pool.prune(self._carry_floor())
                 self._notify()
             await asyncio.gather(*self._tasks)
             self._score_ready()
@@ -162,11 +168,18 @@ class PlannedGeneration:
             return
         refresh = Refresh(self.pool, position, trigger)
         self._refreshes[position] = refresh
+        self._settling.add(position)
         self.plan.stats.refreshes += 1
         self._tasks.append(asyncio.create_task(self._run_refresh(refresh)))
 
+    def _carry_floor(self) -> int:
+        """The shortest prefix any refresh may still carry rollouts over to."""
+        latest = max(self._refreshes, default=-1) + 1  # later refreshes come after this
+        return min((t for t in self._settling), default=latest)
+
     async def _run_refresh(self, refresh: Refresh) -> None:
-        await refresh.run(self._wait)
+        await refresh.run()
+        self._settling.discard(refresh.position)
         t = refresh.position
         frozen = refresh.freeze(self.main.token_text(t - 1) if t > 0 else None)
         snapshot = await asyncio.to_thread(frozen.snapshot, self.clusterer)

@@ -46,7 +46,7 @@ class RolloutPool:
         *,
         plan_id: str,
         stats: Stats,
-        notify: Callable[[], None],
+        notify: Callable[[Rollout], None],
         shared_slots: asyncio.Semaphore | None = None,
     ) -> None:
         self.engine = engine
@@ -128,6 +128,17 @@ class RolloutPool:
             r.running = True
             self._tasks[r.id] = asyncio.create_task(self._run(r), name=r.id)
 
+    def prune(self, floor: int) -> None:
+        """Forget rollouts that no refresh can carry over any more.
+
+        Every refresh still gathering members, or yet to come, needs agreement with the
+        main text through ``floor`` at least; refreshes that hold a rollout keep it.
+        """
+        tokens = self.main.tokens
+        if len(tokens) < floor:
+            return
+        self.rollouts = [r for r in self.rollouts if r.agrees(tokens, floor) is not False]
+
     async def close(self) -> None:
         """Abort everything still running."""
         tasks = [t for t in self._tasks.values() if not t.done()]
@@ -153,7 +164,7 @@ class RolloutPool:
         finally:
             r.running = False
             self._tasks.pop(r.id, None)
-            self._notify()
+            self._notify(r)
 
     async def _generate(self, r: Rollout) -> None:
         limit = max(
@@ -173,7 +184,7 @@ class RolloutPool:
             async for delta in stream:
                 r.add(delta, self._eos)
                 self.stats.rollout_tokens += len(delta.token_ids)
-                self._notify()
+                self._notify(r)
                 if delta.finish_reason is None and not self._needs(r)[0]:
                     self.stats.rollouts_aborted += 1
                     break  # closing the stream aborts the engine request
@@ -202,6 +213,6 @@ class RolloutPool:
             async for delta in stream:
                 r.add_user(delta, self._eos)
                 self.stats.rollout_tokens += len(delta.token_ids)
-                self._notify()
+                self._notify(r)
         finally:
             await stream.aclose()  # type: ignore[attr-defined]

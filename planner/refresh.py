@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from planner.clustering import Clusterer
@@ -25,6 +25,7 @@ class Refresh:
         self.members: list[Rollout] = []
         self.carried: set[str] = set()
         self._fresh = 0
+        self.changed = asyncio.Event()  # set when a member or the main text changed
 
     def _settle(self) -> bool:
         """Update membership; True once K consistent members have resolved every horizon."""
@@ -58,10 +59,13 @@ class Refresh:
                 done = False
         return done
 
-    async def run(self, wait: Callable[[], Awaitable[None]]) -> None:
-        """Return once the members are settled; ``wait`` blocks until anything changes."""
-        while not self._settle():
-            await wait()
+    async def run(self) -> None:
+        """Return once the members are settled; sleeps until one of them changes."""
+        while True:
+            self.changed.clear()
+            if self._settle():
+                return
+            await self.changed.wait()
 
     def freeze(self, preceding_token: str | None) -> FrozenRefresh:
         """Copy what the snapshot needs, on the event loop, before rollouts move on."""

@@ -85,6 +85,8 @@ class Rollout:
     def agrees(self, emitted: list[int], upto: int) -> bool | None:
         """True if it reproduces ``emitted[start:upto]``; None if too short to tell yet."""
         need = upto - self.start
+        if need <= 0:
+            return True  # nothing emitted after its start yet to disagree with
         have = self.tokens[:need]
         if have != emitted[self.start : self.start + len(have)]:
             return False
