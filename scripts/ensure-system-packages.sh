@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# The test suite runs the Redis plan store against a real redis-server (Debian's).
+# What the test suite needs from Debian: a real redis-server (the Redis plan store is
+# tested against it) and tmux (the terminal client is tested in a real terminal).
 set -euo pipefail
-command -v redis-server >/dev/null && exit 0
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v tmux >/dev/null || missing+=(tmux)
+[[ ${#missing[@]} -eq 0 ]] && exit 0
 if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
     apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
 else
-    echo "redis-server is missing: install it (e.g. sudo apt-get install redis-server)" >&2
+    echo "missing: ${missing[*]} (install them, e.g. sudo apt-get install ${missing[*]})" >&2
     exit 1
 fi

@@ -1,0 +1,120 @@
+"""The plan at one refresh: snapshots, their horizons and candidates, realised units.
+
+Mirrors the server's plan payload; every model keeps fields it does not know.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from foresight_client._base_model import ForesightModel
+
+
+class Candidate(ForesightModel):
+    """One candidate ending: a cluster of rollouts that end the horizon the same way."""
+
+    text: str
+    """Representative text from the snapshot position to the horizon's end."""
+    probability: float
+    """Share of the rollouts that reached the horizon (candidates sum to 1)."""
+    count: int = 0
+    """Rollouts in this cluster."""
+
+
+class TokensToEnd(ForesightModel):
+    """How many tokens from the snapshot to the horizon's end, over the rollouts."""
+
+    mean: float | None = None
+    """Mean tokens to the end (None if no rollout reached it)."""
+    p10: float | None = None
+    """10th percentile."""
+    p50: float | None = None
+    """Median."""
+    p90: float | None = None
+    """90th percentile."""
+
+
+class Implicit(ForesightModel):
+    """The explicit plan beside the model's next-token distribution at the same position."""
+
+    total_variation: float | None = None
+    """Total variation between the rollouts' first tokens and the next-token distribution."""
+    js_divergence: float | None = None
+    """Jensen-Shannon divergence between the two, in bits."""
+    next_token_entropy: float | None = None
+    """Entropy of the model's next-token distribution, in nats."""
+    empirical_entropy: float | None = None
+    """Entropy of the rollouts' first tokens, in nats."""
+    top_mass: float | None = None
+    """Probability mass of the model's top next tokens."""
+    collision_probability: float | None = None
+    """Chance that two samples of the next token agree."""
+
+
+class HorizonSnapshot(ForesightModel):
+    """The plan for one horizon (sentence, paragraph, turn, user) at one refresh."""
+
+    candidates: list[Candidate] = Field(default_factory=list)
+    """Candidate endings, most probable first; probabilities sum to 1."""
+    entropy: float = 0.0
+    """Entropy over the candidate clusters, in nats."""
+    tokens_to_end: TokensToEnd = Field(default_factory=TokensToEnd)
+    """Distribution of tokens from here to the horizon's end."""
+    fresh_rollouts: int = 0
+    """Rollouts sampled at this refresh."""
+    carried_rollouts: int = 0
+    """Rollouts carried over from earlier refreshes (still consistent with the text)."""
+    reached: int = 0
+    """Rollouts that reached this horizon within the lookahead."""
+    not_reached: int = 0
+    """Rollouts that did not (left out of the probabilities)."""
+
+    @property
+    def top(self) -> Candidate | None:
+        """The most probable candidate, if any rollout reached the horizon."""
+        return self.candidates[0] if self.candidates else None
+
+
+class RolloutView(ForesightModel):
+    """One rollout used by a snapshot (only with ``include_rollouts``)."""
+
+    text: str = ""
+    """The rollout's text."""
+    tokens: int = 0
+    """Its length in tokens."""
+    carried: bool = False
+    """Carried over from an earlier refresh."""
+    endings: dict[str, str | None] = Field(default_factory=dict)
+    """Per horizon, the ending this rollout reached (None if not within the lookahead)."""
+
+
+class Snapshot(ForesightModel):
+    """The plan as it stood at one refresh."""
+
+    position: int
+    """Completion tokens emitted before this refresh."""
+    text_offset: int = 0
+    """Characters of completion text before this refresh."""
+    trigger: str = ""
+    """What caused the refresh: start, sentence, interval or token."""
+    preceding_token: str | None = None
+    """The token just before the refresh."""
+    horizons: dict[str, HorizonSnapshot] = Field(default_factory=dict)
+    """The plan per horizon."""
+    implicit: Implicit | None = None
+    """The plan beside the model's own next-token distribution."""
+    latency_seconds: float = 0.0
+    """Seconds from reaching the refresh point to the snapshot being ready."""
+    rollouts: list[RolloutView] | None = None
+    """The rollouts themselves, with ``include_rollouts``."""
+
+
+class Unit(ForesightModel):
+    """A realised sentence, paragraph or turn of the generated text."""
+
+    start_position: int = 0
+    """Completion token where it starts."""
+    end_position: int = 0
+    """Completion token where it ends."""
+    text: str = ""
+    """Its text."""
