@@ -90,7 +90,8 @@ def abs_error(mean: float, value: float) -> float:
 
 def entropy(probs: Sequence[float]) -> float:
     """Shannon entropy -sum p ln p in nats; zero entries contribute nothing."""
-    return -math.fsum(p * math.log(p) for p in probs if p > 0)
+    h = -math.fsum(p * math.log(p) for p in probs if p > 0)
+    return h if h > 0 else 0.0  # never -0.0: one certain outcome has entropy exactly 0
 
 
 def js_divergence(p: Mapping[_K, float], q: Mapping[_K, float]) -> float:

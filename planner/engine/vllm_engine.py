@@ -68,6 +68,15 @@ def _logprobs(
     return out
 
 
+class _Stopped:
+    """Stands in for the AsyncLLM after shutdown: any use says the engine is gone."""
+
+    errored = True
+
+    def __getattr__(self, name: str) -> Any:
+        raise EngineUnavailableError("the engine is shut down")
+
+
 class VLLMEngine:
     """Generates from token ids in an embedded ``AsyncLLM``; implements ``Engine``."""
 
@@ -75,7 +84,7 @@ class VLLMEngine:
         from vllm.v1.engine.async_llm import AsyncLLM
 
         self.config = config
-        self._llm = AsyncLLM.from_engine_args(_engine_args(config))
+        self._llm: Any = AsyncLLM.from_engine_args(_engine_args(config))
         hf = self._llm.get_tokenizer()
         gen_eos = self._llm.model_config.get_diff_sampling_param().get("stop_token_ids") or []
         self._tokenizer = HFTokenizer(hf, gen_eos)
@@ -144,7 +153,7 @@ class VLLMEngine:
                     logprobs = _logprobs(o.logprobs, self._tokenizer, token_ids, sampling.logprobs)
                 finish: FinishReason | None = None
                 if o.finish_reason is not None:
-                    finish = "abort" if o.finish_reason == "abort" else o.finish_reason  # type: ignore[assignment]
+                    finish = "abort" if o.finish_reason == "abort" else o.finish_reason
                 yield Delta(
                     token_ids=token_ids,
                     text=o.text,
@@ -198,3 +207,6 @@ class VLLMEngine:
         if not self._closed:
             self._closed = True
             self._llm.shutdown()
+            # Drop the AsyncLLM now: its __del__ shuts down again, which fails noisily
+            # if it only runs at interpreter exit, after module globals are gone.
+            self._llm = _Stopped()

@@ -87,6 +87,8 @@ async def create_chat_completion(
     """Handle one /v1/chat/completions request."""
     model = check_model(engine, request.model)
     jobs = _jobs(engine, request, config, plans)
+    if jobs[0].plan is not None:
+        await plans.check_ids(jobs[0].plan, request.n)
     request_id = new_id("chatcmpl")
     run = await _runner(engine, request, plans, request_id, model)
     if request.stream:

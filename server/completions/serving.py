@@ -91,6 +91,8 @@ async def create_completion(
     """Handle one /v1/completions request."""
     model = check_model(engine, request.model)
     jobs = _jobs(engine, request, config, plans)
+    if jobs[0].plan is not None:
+        await plans.check_ids(jobs[0].plan, len(jobs))
     request_id = new_id("cmpl")
     prompt = _prompt_tokens(jobs, request.n)
     run: ChoiceRunner = (

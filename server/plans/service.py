@@ -97,6 +97,15 @@ class PlanService:
             )
         return request.config()
 
+    async def check_ids(self, config: PlanConfig, n: int) -> None:
+        """Refuse (400) a plan id that is taken, before any response starts."""
+        if config.id is None:
+            return
+        for i in range(n):
+            plan_id = choice_plan_id(config.id, i)
+            if await self._exists(plan_id):
+                raise InvalidRequestError(f"a plan with id '{plan_id}' exists.", param="plan.id")
+
     async def clusterer(self, mode: str) -> Clusterer:
         """One clusterer per mode for the process (the embedding model loads once)."""
         async with self._clusterer_lock:
@@ -121,10 +130,8 @@ class PlanService:
         async def run(job: ChoiceJob) -> AsyncIterator[ChoiceEvent]:
             assert job.plan is not None
             config = job.plan
-            if config.id is not None and job.index > 0:
-                config = config.model_copy(update={"id": f"{config.id}-{job.index}"})
-            if config.id is not None and await self._exists(config.id):
-                raise InvalidRequestError(f"a plan with id '{config.id}' exists.", param="plan.id")
+            if config.id is not None:
+                config = config.model_copy(update={"id": choice_plan_id(config.id, job.index)})
             generation = PlannedGeneration(
                 engine,
                 job.prompt_ids,
@@ -240,8 +247,7 @@ class PlanService:
             config = config.model_copy(
                 update={"horizons": tuple(h for h in config.horizons if h != "user") or ("turn",)}
             )
-        if config.id is not None and await self._exists(config.id):
-            raise InvalidRequestError(f"a plan with id '{config.id}' exists.", param="plan.id")
+        await self.check_ids(config, 1)
         tok = engine.tokenizer
         prompt = tok.encode_rendered(tok.render_chat(messages, add_generation_prompt=True))
         given = len(tok.encode(assistant)) + 1 + (len(tok.encode(user)) + 8 if user else 0)
@@ -284,6 +290,11 @@ class PlanService:
         if not await self.store.delete(plan_id):
             raise_not_found(plan_id)
         return True
+
+
+def choice_plan_id(plan_id: str, index: int) -> str:
+    """Choice 0 keeps the requested id; choice i > 0 gets ``id-i``."""
+    return plan_id if index == 0 else f"{plan_id}-{index}"
 
 
 def raise_not_found(plan_id: str, param: str | None = None) -> NoReturn:

@@ -161,8 +161,8 @@ def test_a_bad_plan_is_a_bad_request_naming_the_field(sdk: fc.Client) -> None:
     assert info.value.param == "model" and info.value.code == "model_not_found"
 
 
-def test_a_duplicate_plan_id_fails_mid_stream(sdk: fc.Client) -> None:
-    # The id is checked once the choice runs, after a stream's 200: an error event.
+def test_a_duplicate_plan_id_is_a_400_streaming_or_not(sdk: fc.Client) -> None:
+    # The id is checked before any response starts, so a stream gets a plain 400 too.
     plan_id = f"sdk-{uuid.uuid4().hex[:8]}"
     planned = PLAN.model_copy(update={"id": plan_id})
     sdk.chat(MESSAGES, plan=planned, max_tokens=4)
@@ -171,7 +171,7 @@ def test_a_duplicate_plan_id_fails_mid_stream(sdk: fc.Client) -> None:
     assert info.value.param == "plan.id" and info.value.status_code == 400
     with pytest.raises(fc.BadRequestError) as info:
         sdk.stream_chat(MESSAGES, plan=planned, max_tokens=4).until_done()
-    assert info.value.param == "plan.id" and info.value.status_code is None
+    assert info.value.param == "plan.id" and info.value.status_code == 400
 
 
 async def test_the_async_client_does_the_same(live: LiveServer, model: str) -> None:
