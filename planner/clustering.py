@@ -114,6 +114,9 @@ class _Encoder:
             if bars:
                 hf_logging.enable_progress_bar()
         self._model = model.to(torch.device("cpu")).eval()
+        # The engine decodes in its own processes on the same cores; torch's intra-op pool
+        # in this process would fight it for them and stall the main text (measured).
+        torch.set_num_threads(1)
         self._dim = int(model.config.hidden_size)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         # Fast tokenizers raise "Already borrowed" under concurrent use, so encode one at a time.

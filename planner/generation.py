@@ -134,6 +134,7 @@ class PlannedGeneration:
                 self._fork_ready()
                 self.pool.prune(self._carry_floor())
                 self._notify()
+            self.pool.main_finished()
             await asyncio.gather(*self._tasks)
             self._score_ready()
             self._fork_ready()

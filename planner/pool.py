@@ -128,6 +128,11 @@ class RolloutPool:
             r.running = True
             self._tasks[r.id] = asyncio.create_task(self._run(r), name=r.id)
 
+    def main_finished(self) -> None:
+        """No inter-token latency is left to protect: let more rollouts decode at once."""
+        for _ in range(3 * self.config.rollouts):
+            self._own_slots.release()  # bigger batches finish the plan's tail sooner
+
     def prune(self, floor: int) -> None:
         """Forget rollouts that no refresh can carry over any more.
 

@@ -68,15 +68,6 @@ def _logprobs(
     return out
 
 
-class _Stopped:
-    """Stands in for the AsyncLLM after shutdown: any use says the engine is gone."""
-
-    errored = True
-
-    def __getattr__(self, name: str) -> Any:
-        raise EngineUnavailableError("the engine is shut down")
-
-
 class VLLMEngine:
     """Generates from token ids in an embedded ``AsyncLLM``; implements ``Engine``."""
 
@@ -206,7 +197,8 @@ class VLLMEngine:
         """Stop the engine processes; safe to call twice."""
         if not self._closed:
             self._closed = True
-            self._llm.shutdown()
-            # Drop the AsyncLLM now: its __del__ shuts down again, which fails noisily
-            # if it only runs at interpreter exit, after module globals are gone.
-            self._llm = _Stopped()
+            llm = self._llm
+            llm.shutdown()
+            # AsyncLLM.__del__ shuts down again; at interpreter exit, with module globals
+            # gone, that raises. Once is enough: make the instance's later calls no-ops.
+            llm.shutdown = lambda *args, **kwargs: None
