@@ -1,4 +1,4 @@
-"""The ``foresight`` command: ``serve``, ``model prepare`` and ``chat``."""
+"""The ``foresight`` command: ``serve``, ``model prepare``, ``chat`` and ``bench``."""
 
 from __future__ import annotations
 
@@ -149,6 +149,125 @@ def _add_chat(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     chat.set_defaults(func=_chat)
 
 
+def _bench(args: argparse.Namespace) -> int:
+    # Imported here: the benchmark (and rich, tqdm) are for this subcommand only.
+    import dataclasses
+
+    from planner.bench import run as bench_run
+    from planner.bench.core import BenchSettings
+    from planner.bench.table import render, write_json
+
+    try:
+        prompts = bench_run.load_prompts(args.prompts)
+        # Load mode plans one configuration: the server's default horizons unless given.
+        horizons = args.horizons or ("sentence,paragraph,turn" if args.load else None)
+        plan_configs = bench_run.configs(
+            args.rollouts, horizons, args.refresh, args.lookahead, args.clustering
+        )
+        if args.load:
+            return _bench_load(args, prompts, bench_run.plan_body(plan_configs[0]))
+        engine = _engine_config(args)
+        settings = BenchSettings(
+            configs=plan_configs,
+            prompts=prompts,
+            max_tokens=args.max_tokens or 128,
+            seed=args.seed,
+            sweep_batches=bench_run.sweep_batches(args.sweep_batches),
+            sweep_tokens=args.sweep_tokens or 64,
+            naive=args.naive,
+            extra={"quick": args.quick, "engine": dataclasses.asdict(engine)},
+        )
+    except (OSError, ValueError) as exc:
+        print(f"foresight bench: {exc}", file=sys.stderr)
+        return 2
+    if args.quick:
+        settings = bench_run.quick_settings(settings, args.max_tokens, args.sweep_tokens)
+    report = bench_run.run_on_new_engine(engine, settings, args.clustering)
+    if args.vllm_openai:  # after the bench engine is shut down: one engine at a time
+        from planner.bench.servers import EngineArgs
+        from server.loadgen import compare_servers
+
+        report["servers"] = compare_servers(
+            EngineArgs.from_config(engine),
+            prompts,
+            requests=args.server_requests,
+            max_tokens=settings.max_tokens,
+            seed=args.seed,
+        )
+    render(report)
+    if args.json:
+        write_json(report, args.json)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _bench_load(args: argparse.Namespace, prompts: list[str], plan: dict[str, object]) -> int:
+    import asyncio
+
+    from planner.bench.table import render_load, write_json
+    from server.loadgen import run_load
+
+    # main() logs at INFO; httpx's per-request lines would scribble over the progress bar.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    report = asyncio.run(
+        run_load(
+            args.base_url or "http://127.0.0.1:8000",
+            prompts,
+            concurrency=args.concurrency,
+            requests=args.requests or 2 * args.concurrency,
+            max_tokens=args.max_tokens or 128,
+            plan=plan,
+            seed=args.seed,
+        )
+    )
+    render_load(report)
+    if args.json:
+        write_json({"load": report}, args.json)
+    return 1 if report["errors"] else 0
+
+
+def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    bench = sub.add_parser(
+        "bench",
+        help="measure plain, planned and naive generation side by side on one engine",
+        description="Calibration sweep, then per configuration and prompt: plain, foresight "
+        "and naive generation, interleaved; prints a table, writes JSON. See docs/benchmarks.md.",
+    )
+    bench.add_argument("--rollouts", type=int, default=8, help="K")
+    bench.add_argument(
+        "--horizons", help="comma-separated; with --refresh, one configuration "
+        "(default: the three target configurations)"
+    )  # fmt: skip
+    bench.add_argument("--refresh", help="sentence, token, or every N tokens")
+    bench.add_argument("--lookahead", type=int, default=64, help="plan.max_lookahead_tokens")
+    bench.add_argument("--clustering", choices=["embedding", "text"], default="embedding")
+    bench.add_argument("--prompts", metavar="FILE", help="one user message per line")
+    bench.add_argument("--max-tokens", type=int, help="tokens per generation (default 128)")
+    bench.add_argument("--json", metavar="PATH", help="write the report here")
+    bench.add_argument(
+        "--quick", action="store_true",
+        help="2 prompts, 48 tokens, naive only where a target needs it (< 3 minutes)",
+    )  # fmt: skip
+    bench.add_argument("--sweep-batches", default="1,2,4,8,16,32,64")
+    bench.add_argument("--sweep-tokens", type=int, help="tokens per sweep request (default 64)")
+    bench.add_argument(
+        "--naive", choices=["auto", "all", "none"], default="auto",
+        help="auto: skip naive where refresh is token (K fresh rollouts per token)",
+    )  # fmt: skip
+    bench.add_argument(
+        "--vllm-openai", action="store_true",
+        help="also compare vLLM's OpenAI server with `foresight serve` (subprocesses, no plan)",
+    )  # fmt: skip
+    bench.add_argument("--server-requests", type=int, default=8, help="per server")
+    load = bench.add_argument_group("load mode (drives a running server; starts nothing)")
+    load.add_argument("--load", action="store_true", help="N concurrent planned streams")
+    load.add_argument("--base-url", help="server URL (default http://127.0.0.1:8000)")
+    load.add_argument("--concurrency", type=int, default=4, help="streams at once")
+    load.add_argument("--requests", type=int, help="total requests (default 2 x concurrency)")
+    _add_engine_args(bench)
+    bench.set_defaults(func=_bench, gpu_memory_utilization=0.15)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="foresight", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -187,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--check", action="store_true", help="only verify the cached model")
     prepare.set_defaults(func=_prepare)
     _add_chat(sub)
+    _add_bench(sub)
     return parser
 
 

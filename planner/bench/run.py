@@ -1,0 +1,117 @@
+"""From command-line choices to a finished report: configurations, prompts, one engine."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from planner.bench.core import DEFAULT_PROMPTS, BenchSettings, run_bench
+from planner.config import DEFAULT_HORIZONS, Horizon, PlanConfig
+from planner.engine.config import EngineConfig
+
+# The three configurations the issue's targets name (K comes from --rollouts, default 8).
+TARGET_CONFIGS: tuple[tuple[tuple[Horizon, ...], Literal["sentence", "token"]], ...] = (
+    (("sentence",), "sentence"),
+    (("sentence", "paragraph", "turn"), "sentence"),
+    (("sentence",), "token"),
+)
+QUICK_PROMPTS = 2
+QUICK_MAX_TOKENS = 48
+QUICK_SWEEP_TOKENS = 24
+
+
+def parse_refresh(value: str) -> Literal["sentence", "token"] | int:
+    if value.isdigit():
+        return int(value)
+    if value not in ("sentence", "token"):
+        raise ValueError(f"refresh must be sentence, token or a number, not {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def configs(
+    rollouts: int,
+    horizons: str | None,
+    refresh: str | None,
+    lookahead: int,
+    clustering: Literal["embedding", "text"],
+) -> list[PlanConfig]:
+    """One configuration when --horizons or --refresh is given, else the three target ones."""
+    common: dict[str, Any] = {
+        "rollouts": rollouts,
+        "max_lookahead_tokens": lookahead,
+        "clustering": clustering,
+    }
+    if horizons is None and refresh is None:
+        return [PlanConfig(horizons=h, refresh=r, **common) for h, r in TARGET_CONFIGS]
+    chosen = tuple(h.strip() for h in horizons.split(",") if h.strip()) if horizons else None
+    return [
+        PlanConfig(
+            horizons=chosen or DEFAULT_HORIZONS,
+            refresh=parse_refresh(refresh or "sentence"),
+            **common,
+        )
+    ]
+
+
+def plan_body(config: PlanConfig) -> dict[str, Any]:
+    """The request's ``plan`` field for ``config`` (load mode)."""
+    return config.model_dump(
+        mode="json",
+        include={"rollouts", "horizons", "refresh", "max_lookahead_tokens", "clustering"},
+    )
+
+
+def load_prompts(path: str | None) -> list[str]:
+    """One user message per line; blank lines and lines starting with # are skipped."""
+    if path is None:
+        return list(DEFAULT_PROMPTS)
+    lines = Path(path).read_text().splitlines()
+    prompts = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    if not prompts:
+        raise ValueError(f"no prompts in {path}")
+    return prompts
+
+
+def quick_settings(
+    settings: BenchSettings, max_tokens: int | None, sweep_tokens: int | None
+) -> BenchSettings:
+    """--quick: fewer prompts and tokens, naive only where a target needs it (< 3 minutes)."""
+    settings.prompts = list(settings.prompts)[:QUICK_PROMPTS]
+    settings.max_tokens = max_tokens or QUICK_MAX_TOKENS
+    settings.sweep_tokens = sweep_tokens or QUICK_SWEEP_TOKENS
+    settings.naive_only_for_targets = settings.naive == "auto"
+    return settings
+
+
+def run_on_new_engine(
+    engine_config: EngineConfig,
+    settings: BenchSettings,
+    clustering: Literal["embedding", "text"],
+    say: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Build one engine (vLLM spawns processes: call this from a ``__main__``-guarded entry),
+    run the benchmark on it, and shut it down."""
+    from planner.clustering import make_clusterer
+    from planner.engine.vllm_engine import VLLMEngine
+
+    async def go() -> dict[str, Any]:
+        engine = VLLMEngine(engine_config)
+        try:
+            return await run_bench(engine, settings, make_clusterer(clustering), say)
+        finally:
+            engine.shutdown()
+
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    report = asyncio.run(go())
+    report["machine"]["load_average_start"] = list(load) if load else None
+    return report
+
+
+def sweep_batches(text: str) -> Sequence[int]:
+    batches = [int(b) for b in text.split(",") if b.strip()]
+    if not batches or min(batches) < 1:
+        raise ValueError("sweep batches must be positive integers")
+    return batches

@@ -1,0 +1,148 @@
+"""The report as tables on the terminal (rich) and as a JSON file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value * 1000:.1f}"
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+_LABELS = {"carried_vs_expected": "carried_fraction / expected"}
+
+
+def _pair(summary: dict[str, float | None], ms: bool = True) -> str:
+    fmt = _ms if ms else _num
+    return f"{fmt(summary['p50'])} / {fmt(summary['p90'])}"
+
+
+# One row per metric, one column per configuration (narrow enough for 100 columns).
+_ROWS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
+    ("plain s", lambda r: _num(r["plain"]["wall_seconds"])),
+    (
+        "foresight s (text)",
+        lambda r: f"{_num(r['wall_seconds'])} ({_num(r['text_seconds'])})",
+    ),
+    ("naive s", lambda r: _num(r["naive"]["wall_seconds"]) if r["naive"] else "-"),
+    ("limit s (batch)", lambda r: f"{_num(r['limit_seconds'])} ({r['limit_batch']})"),
+    ("TTFT ms plain", lambda r: _pair(r["plain"]["ttft_seconds"])),
+    ("TTFT ms foresight", lambda r: _pair(r["ttft_seconds"])),
+    ("ITL ms plain", lambda r: _pair(r["plain"]["itl_seconds"])),
+    ("ITL ms foresight", lambda r: _pair(r["itl_seconds"])),
+    ("snapshots", lambda r: str(r["snapshots"])),
+    ("snapshot s", lambda r: _pair(r["snapshot_latency_seconds"], ms=False)),
+    (
+        "rollout tok (naive)",
+        lambda r: (
+            f"{r['rollout_tokens']}" + (f" ({r['naive']['rollout_tokens']})" if r["naive"] else "")
+        ),
+    ),
+    (
+        "carried / expected",
+        lambda r: f"{_num(r['carried_fraction'])} / {_num(r['expected_carried_fraction'])}",
+    ),
+    ("itl_ratio", lambda r: _num(r["itl_ratio"])),
+    ("completion_ratio", lambda r: _num(r["completion_ratio"])),
+    ("speedup", lambda r: _num(r["speedup"])),
+    ("limit_ratio", lambda r: _num(r["limit_ratio"])),
+]
+
+
+def render(report: dict[str, Any], console: Console | None = None) -> None:
+    """Print the sweep, the configurations with their ratios, the targets, and servers."""
+    console = console or Console()
+    sweep = Table(title="limit: decode calibration (this engine)")
+    for col in ("batch", "step ms", "tokens/s"):
+        sweep.add_column(col, justify="right")
+    for p in report.get("limit", {}).get("sweep", []):
+        sweep.add_row(str(p["batch"]), _ms(p["step_seconds"]), f"{p['tokens_per_second']:.1f}")
+    console.print(sweep)
+
+    runs = Table(
+        title="plain vs foresight vs naive (same prompts, seeds, lengths)",
+        caption="latencies are p50 / p90; snapshot = refresh to snapshot",
+    )
+    runs.add_column("metric")
+    for r in report.get("runs", []):
+        label = f"K={r['rollouts']} {','.join(h[0] for h in r['horizons'])}/{r['refresh']}"
+        runs.add_column(label, justify="right")
+    for name, cell in _ROWS:
+        runs.add_row(name, *(cell(r) for r in report.get("runs", [])))
+    console.print(runs)
+
+    if report.get("targets"):
+        targets = Table(title="targets (K=8)")
+        for col in ("horizons", "refresh", "target", "value", "met"):
+            targets.add_column(col)
+        for t in report["targets"]:
+            met = {True: "[green]yes[/]", False: "[red]no[/]", None: "-"}[t["met"]]
+            targets.add_row(
+                ",".join(t["horizons"]),
+                t["refresh"],
+                f"{_LABELS.get(t['metric'], t['metric'])} {t['op']} {t['bound']}",
+                _num(t["value"]),
+                met,
+            )
+        console.print(targets)
+    if report.get("servers"):
+        render_servers(report["servers"], console)
+    load = (report.get("machine") or {}).get("load_average")
+    if load:
+        console.print(f"load average {load[0]:.2f} on {report['machine']['cpus']} CPUs")
+
+
+def render_servers(servers: dict[str, Any], console: Console) -> None:
+    table = Table(title="server layer: plain streaming chat through each server")
+    for col in ("server", "requests", "tokens", "TTFT p50/p90 ms", "ITL p50/p90 ms", "tok/s"):
+        table.add_column(col, justify="right")
+    for name, s in servers.items():
+        if not isinstance(s, dict) or "ttft_seconds" not in s:
+            continue
+        t, i = s["ttft_seconds"], s["itl_seconds"]
+        table.add_row(
+            name,
+            str(s["requests"]),
+            str(s["tokens"]),
+            f"{_ms(t['p50'])}/{_ms(t['p90'])}",
+            f"{_ms(i['p50'])}/{_ms(i['p90'])}",
+            _num(s["tokens_per_second"], 1),
+        )
+    console.print(table)
+
+
+def render_load(load: dict[str, Any], console: Console | None = None) -> None:
+    """The load mode's percentiles (times in ms except whole requests)."""
+    console = console or Console()
+    table = Table(title=f"load: {load['requests']} planned streams, {load['concurrency']} at once")
+    table.add_column("metric")
+    table.add_column("p50 / p90", justify="right")
+    for name, key, ms in (
+        ("TTFT ms", "ttft_seconds", True),
+        ("ITL ms", "itl_seconds", True),
+        ("snapshot lag behind text s", "snapshot_lag_seconds", False),
+        ("refresh to snapshot (server) s", "snapshot_latency_seconds", False),
+        ("request s", "completion_seconds", False),
+    ):
+        table.add_row(name, _pair(load[key], ms))
+    table.add_row("tokens/s (all streams)", _num(load["tokens_per_second"], 1))
+    table.add_row("errors", str(load["errors"]))
+    console.print(table)
+
+
+def write_json(report: dict[str, Any], path: str | Path) -> None:
+    """Write atomically, so that an interrupted run never leaves half a report."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
+    tmp.replace(path)
