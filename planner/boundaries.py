@@ -1,9 +1,8 @@
 """Where sentences and paragraphs end in (possibly still streaming) model output.
 
-Sentence splitting is pysbd's; this module adds what streaming needs on top of it:
-certainty (a boundary counts only once the next unit has begun, or the stream ended), one
-line at a time segmentation, opaque fenced code blocks, paragraph breaks, and fixes for
-the pysbd quirks that model output runs into.
+Sentence splitting is pysbd's, one line at a time. On top of it: certainty (an end counts
+once the next unit has begun, or the stream ended), opaque fenced code blocks, paragraph
+breaks, and fixes for the pysbd quirks that model output runs into.
 """
 
 from __future__ import annotations
@@ -27,22 +26,20 @@ _KINDS: tuple[str, ...] = get_args(BoundaryKind)
 # A fence opens or closes a code block only at the start of a line; unlike CommonMark, any
 # indent counts, since models indent fences inside list items by four spaces too.
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})([^\n]*)", re.M)
-# Matches from the end of the last content before a blank line through that blank line.
-_BLANK = re.compile(r"\s*\n[ \t]*\n")
+_BLANK = re.compile(r"\s*\n[ \t]*\n")  # from the end of a paragraph through the blank line
 _LINE = re.compile(r"[^\n]*\S[^\n]*")
 # pysbd never splits after three or more of these ("Wow!!! Next"), but it does after one.
 _BANG_RUN = re.compile(r"[!?]{3,}")
 # Glued to a sentence end, these belong to it; pysbd sometimes starts the next "sentence"
 # with them ('Yes."' -> 'Yes.' + '"', '**Note.** Text' -> '**Note.' + '** Text').
 _CLOSERS = frozenset(".!?…。！？\"'”’)]}»*_")
-# pysbd takes sequentially numbered "N." anywhere in a line for an inline list and splits
-# before the numbers instead of after the sentence ("Go to step 2. Then step 3." ->
-# "Go to step " + "2. Then go to step " + ...). Lists in model output are one item per line,
-# which splits anyway, so it sees every such number as 0: never sequential.
+# pysbd takes sequential "N." in a line for an inline list and splits before the numbers
+# ("Go to step 2. Then step 3." -> "Go to step " + "2. Then step " + "3."). Lists in model
+# output have one item per line, which splits anyway; pysbd sees every such N as 0.
 _LIST_NUMBER = re.compile(r"(?<!\d)\d{1,2}(?=[.)](?:\s|$))")
 # pysbd splits after "..." before a capital but never after "…".
 _ELLIPSIS = re.compile(r"…(?=\s+[A-Z])")
-_NEXT_WORD = re.compile(r"\s*[A-Za-z'’]*")  # the first word of what follows an end
+_NEXT_WORD = re.compile(r"\s*[A-Za-z']*")  # the first word of what follows an end
 # A "sentence" that is only a list marker ("1.", "b)") belongs to the sentence after it.
 _MARKER = re.compile(r"\(?(\d{1,3}|[a-zA-Z]|[ivxIVX]+)[.)]")
 _PAIRS = (("“", "”"), ("(", ")"), ("[", "]"), ("«", "»"))
@@ -65,11 +62,10 @@ class Boundary:
     certain: bool
 
 
-def _new_segmenter() -> pysbd.Segmenter:
+def _segmenter() -> pysbd.Segmenter:
+    # One per call or tracker: segment() keeps the text on the instance, so sharing one
+    # between threads would mix texts up, and making one costs well under a microsecond.
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
-
-
-_SEGMENTER = _new_segmenter()
 
 
 def _blocks(text: str, start: int) -> Iterator[tuple[int, int, bool]]:
@@ -93,13 +89,15 @@ def _blocks(text: str, start: int) -> Iterator[tuple[int, int, bool]]:
 
 
 def _confirmed(text: str, end: int) -> bool:
-    """Whether the text after a unit end shows that the unit is over.
+    """Whether the text after a unit end shows that the unit is over: the next has begun.
 
-    The next unit must have begun, and its first word be complete: pysbd decides by that word
-    ("Ok. I" splits, "Ok. I think" does not; "U.S. It" does not, "U.S. It is" does).
+    After an abbreviation pysbd decides on the first character of the next word, except for
+    "I", "I'm" and "I'll" ("etc. I" splits, "etc. I think" does not), so such a word must
+    be complete first.
     """
     m = _NEXT_WORD.match(text, end)
-    return m is not None and m.end() < len(text)
+    stop = m.end() if m else end
+    return stop < len(text) or text[end:stop].lstrip() not in ("", "I", "I'", "I'l")
 
 
 def _unbalanced(s: str) -> bool:
@@ -138,9 +136,10 @@ def _line_ends(seg: pysbd.Segmenter, text: str, a: int, b: int, final: bool) -> 
             ends.append(a + end)
             prev = end
             # What pysbd makes of the rest depends on what precedes it: a stray quote pairs
-            # with a later one, an abbreviation glued to the end ("再见。Dr. Smith") goes
-            # unrecognised. Re-split the rest on its own, as BoundaryTracker does.
-            if unbalanced or not line[end].isspace():
+            # with a later one, the closers taken from it above or an abbreviation glued to
+            # the end ("再见。Dr. Smith") throw it off. Re-split the rest on its own, as
+            # BoundaryTracker does.
+            if unbalanced or end > core or not line[end].isspace():
                 start = end
                 break
     ends.append(a + size)
@@ -152,8 +151,8 @@ def _unit_ends(
 ) -> Iterator[tuple[int, bool]]:
     """Yield (offset, ends_paragraph) for every unit end in ``text[start:]``, in order.
 
-    The last one is the end of the content, certain or not. Lines that end before ``since``
-    are not segmented.
+    The last one is the end of the content, certain or not. Lines that end at or before
+    ``since`` are not segmented.
     """
     last = start
     for a, b, code in _blocks(text, start):
@@ -179,7 +178,7 @@ def _certain_ends(text: str, kind: BoundaryKind, final: bool) -> list[Boundary]:
         raise ValueError(f"unknown boundary kind {kind!r}; expected one of {_KINDS}")
     limit = len(text.rstrip())
     out = []
-    for end, para in _unit_ends(_SEGMENTER, text, final):
+    for end, para in _unit_ends(_segmenter(), text, final):
         if not (final or _confirmed(text, end)):
             break
         if kind == "sentence" or para or end == limit:
@@ -190,10 +189,10 @@ def _certain_ends(text: str, kind: BoundaryKind, final: bool) -> list[Boundary]:
 def sentence_ends(text: str, *, final: bool = False) -> list[Boundary]:
     """Certain sentence ends in ``text``, in order.
 
-    A sentence end is certain once the next sentence has begun and its first word is complete
-    (pysbd decides by that word: "Ok. I" splits but "Ok. I think" does not), or when ``final``
-    (the stream ended; then the end of the content is one too). A fenced code block is one
-    opaque unit; a line break ends a sentence (list items, headings, table rows).
+    A sentence end is certain once the next sentence has begun (when that begins with "I",
+    once that word is complete: "etc. I" would split, "etc. I think" does not), or when
+    ``final`` (the stream ended; then the end of the content is one too). A fenced code block
+    is one opaque unit; a line break ends a sentence (list items, headings, table rows).
     """
     return _certain_ends(text, "sentence", final)
 
@@ -213,19 +212,19 @@ def first_end_after(
 ) -> int | None:
     """Offset into ``continuation`` where the unit in progress at the junction ends.
 
-    ``context`` is the text already emitted (the whole text is fine: only the line holding
-    the junction onwards is segmented), ``continuation`` a rollout. Only an end after the junction
-    counts: if the context ends at a boundary, even one that only the continuation confirms
-    ("Hello." or "Hello. " + " World. Bye" -> the end of "World."), the unit in progress is
-    the next one. Returns None while the end is not certain; with ``final`` (the rollout
-    ended its turn) the end of the continuation's content ends every unit, so the result is
-    never None.
+    ``context`` is the text already emitted (the whole text is fine: segmentation starts at
+    the line holding the junction), ``continuation`` a rollout of it. Only an end after the
+    junction counts: if the context ends at a boundary, even one that only the continuation
+    confirms ("Hello." or "Hello. " + " World. Bye" -> the end of "World."), the unit in
+    progress is the next one. Returns None while the end is not certain; with ``final`` (the
+    rollout ended its turn) the end of the continuation's content ends every unit, so the
+    result is never None.
     """
     if kind not in _KINDS:
         raise ValueError(f"unknown boundary kind {kind!r}; expected one of {_KINDS}")
     text, junction = context + continuation, len(context)
     limit = len(text.rstrip())
-    for end, para in _unit_ends(_SEGMENTER, text, final, since=junction):
+    for end, para in _unit_ends(_segmenter(), text, final, since=junction):
         if not (final or _confirmed(text, end)):
             break
         if end > junction and (kind == "sentence" or para or end == limit):
@@ -247,7 +246,7 @@ class BoundaryTracker:
         self._kinds = frozenset(kinds)
         if not self._kinds <= set(_KINDS):
             raise ValueError(f"unknown boundary kinds {sorted(self._kinds - set(_KINDS))}")
-        self._seg = _new_segmenter()
+        self._seg = _segmenter()
         self._done: list[str] = []  # settled text, before the last certain sentence end
         # Unsettled text, preceded by one settled character so that ^ in the fence regex
         # still sees whether the unsettled text starts a line.
@@ -272,9 +271,9 @@ class BoundaryTracker:
         self._buf += delta
         if delta.strip():
             self._content = len(self._buf) - (len(delta) - len(delta.rstrip()))
-        if _ACTIVE.search(self._buf, window) is None:
-            return []
-        return self._scan(final=False)
+        if _ACTIVE.search(self._buf, window):
+            return self._scan(final=False)
+        return []
 
     def close(self) -> list[Boundary]:
         """End of stream: the end of the remaining text becomes certain boundaries."""
