@@ -407,3 +407,16 @@ def test_tracker_is_cheap_per_delta() -> None:
         stream(tracker, text, 4)
         best = min(best, time.perf_counter() - start)
     assert best < 0.2, f"{best * 1000:.0f} ms to stream 2,000 chars in 4-char deltas"
+
+
+def test_segmenting_restores_a_regex_cache_shrunk_by_another_library() -> None:
+    # numpy.f2py sets re._MAXCACHE = 50 process-wide; pysbd then recompiles every pattern.
+    import re
+
+    saved = re._MAXCACHE  # type: ignore[attr-defined]
+    try:
+        re._MAXCACHE = 50  # type: ignore[attr-defined]
+        assert [b.offset for b in sentence_ends("One. Two. Three")] == [4, 9]
+        assert re._MAXCACHE >= 512  # type: ignore[attr-defined]
+    finally:
+        re._MAXCACHE = saved  # type: ignore[attr-defined]
