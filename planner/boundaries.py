@@ -14,12 +14,8 @@ from typing import Literal, get_args
 
 import pysbd
 
-Horizon = Literal["sentence", "paragraph", "turn", "user"]
-HORIZONS: tuple[str, ...] = get_args(Horizon)
-"""How far ahead a lookahead looks: the end of the current sentence, paragraph, assistant
-turn, or (``user``) past the turn to the user's reply. Only the first two are text boundaries;
-turn ends come from end-of-turn tokens, not from this module."""
-
+# Of the horizons (planner.config.Horizon) only these two are text boundaries; turn ends
+# come from end-of-turn tokens, not from this module.
 BoundaryKind = Literal["sentence", "paragraph"]
 _KINDS: tuple[str, ...] = get_args(BoundaryKind)
 

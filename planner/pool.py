@@ -175,49 +175,38 @@ class RolloutPool:
         limit = max(
             m - r.start + self.config.max_lookahead_tokens + CERTAINTY_SLACK for m in r.memberships
         )
-        budget = limit - len(r.tokens)
-        if budget <= 0:
-            return
         prompt = self.prompt_ids + self.main.tokens[: r.start] + r.tokens
-        # Seeds follow the rollout's coordinates (request seed, position, ordinal), not its
-        # id, so a seeded plan repeats whatever the plan is called.
-        sampling = self._sampling.with_(max_tokens=budget, seed=derive_seed(r.seed, r.requests))
-        request_id = f"{r.id}.{r.requests}"
-        r.requests += 1
-        stream = self.engine.generate(request_id, prompt, sampling, priority=ROLLOUT_PRIORITY)
-        try:
-            async for delta in stream:
-                r.add(delta, self._eos)
-                self.stats.rollout_tokens += len(delta.token_ids)
-                self._notify(r)
-                if delta.finish_reason is None and not self._needs(r)[0]:
-                    self.stats.rollouts_aborted += 1
-                    break  # closing the stream aborts the engine request
-        finally:
-            await stream.aclose()  # type: ignore[attr-defined]
+        await self._stream(r, prompt, limit - len(r.tokens), user=False)
 
     async def _generate_user(self, r: Rollout) -> None:
         r.user_tokens = r.user_tokens or []
-        prompt = (
-            self.prompt_ids
-            + self.main.tokens[: r.start]
-            + r.tokens
-            + self.user_header
-            + r.user_tokens
-        )
+        head = self.prompt_ids + self.main.tokens[: r.start] + r.tokens + self.user_header
         budget = self.config.max_lookahead_tokens - len(r.user_tokens)
+        await self._stream(r, head + r.user_tokens, budget, user=True)
+
+    async def _stream(self, r: Rollout, prompt: list[int], budget: int, *, user: bool) -> None:
+        """One engine request continuing ``r`` (its turn, or the user's reply after it)."""
         if budget <= 0:
             return
+        # Seeds follow the rollout's coordinates (request seed, position, ordinal), not its
+        # id, so a seeded plan repeats whatever the plan is called.
+        phase = "user" if user else "turn"
         sampling = self._sampling.with_(
-            max_tokens=budget, seed=derive_seed(r.seed, "user", r.requests)
+            max_tokens=budget, seed=derive_seed(r.seed, phase, r.requests)
         )
-        request_id = f"{r.id}.user{r.requests}"
+        request_id = f"{r.id}.{phase}{r.requests}"
         r.requests += 1
         stream = self.engine.generate(request_id, prompt, sampling, priority=ROLLOUT_PRIORITY)
         try:
             async for delta in stream:
-                r.add_user(delta, self._eos)
+                if user:
+                    r.add_user(delta, self._eos)
+                else:
+                    r.add(delta, self._eos)
                 self.stats.rollout_tokens += len(delta.token_ids)
                 self._notify(r)
+                if not user and delta.finish_reason is None and not self._needs(r)[0]:
+                    self.stats.rollouts_aborted += 1
+                    break  # closing the stream aborts the engine request
         finally:
             await stream.aclose()  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from typing import Any
 from planner.config import PlanConfig
 from planner.engine.protocol import Engine, Sampling, TokenLogprob
 from planner.events import Event, TextDelta
+from server.metrics import GenerationTracker
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,16 @@ async def stream_choices(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def collect_choices(jobs: Sequence[ChoiceJob], run: ChoiceRunner) -> list[ChoiceResult]:
+async def collect_choices(
+    jobs: Sequence[ChoiceJob], run: ChoiceRunner, tracker: GenerationTracker
+) -> list[ChoiceResult]:
     """Run all choices to the end and return their results in index order."""
     results = {job.index: ChoiceResult(job.index, len(job.prompt_ids)) for job in jobs}
-    async for index, event in stream_choices(jobs, run):
-        results[index].add(event)
+    try:
+        async for index, event in stream_choices(jobs, run):
+            if isinstance(event, TextDelta):
+                tracker.tokens(len(event.delta.token_ids))
+            results[index].add(event)
+    finally:
+        tracker.close()
     return [results[job.index] for job in jobs]

@@ -94,12 +94,7 @@ async def create_chat_completion(
     if request.stream:
         return sse_response(_stream(request, jobs, run, request_id, model))
 
-    tracker = GenerationTracker(ENDPOINT, len(jobs[0].prompt_ids) * len(jobs))
-    try:
-        results = await collect_choices(jobs, run)
-        tracker.tokens(sum(len(r.token_ids) for r in results))
-    finally:
-        tracker.close()
+    results = await collect_choices(jobs, run, GenerationTracker(ENDPOINT, len(jobs[0].prompt_ids)))
     top_n = request.top_logprobs or 0
     choices = [
         ChatChoice(
@@ -118,9 +113,7 @@ async def create_chat_completion(
         created=now(),
         model=model,
         choices=choices,
-        usage=Usage(
-            prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
-        ),
+        usage=Usage.of(prompt, completion),
     )
     return JSONResponse(response_dict(body))
 
@@ -151,7 +144,7 @@ async def _stream(
     for job in jobs:
         first = ChatChunkChoice(index=job.index, delta=DeltaMessage(role="assistant", content=""))
         yield chunk([first])
-    tracker = GenerationTracker(ENDPOINT, prompt * len(jobs))
+    tracker = GenerationTracker(ENDPOINT, prompt)
     try:
         async for index, event in stream_choices(jobs, run):
             if not isinstance(event, TextDelta):
@@ -176,7 +169,5 @@ async def _stream(
     finally:
         tracker.close()
     if include_usage:
-        usage = Usage(
-            prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
-        )
+        usage = Usage.of(prompt, completion)
         yield chunk([], usage)

@@ -103,12 +103,7 @@ async def create_completion(
     if request.stream:
         return sse_response(_stream(request, jobs, run, request_id, model, prompt))
 
-    tracker = GenerationTracker(ENDPOINT, prompt)
-    try:
-        results = await collect_choices(jobs, run)
-        tracker.tokens(sum(len(r.token_ids) for r in results))
-    finally:
-        tracker.close()
+    results = await collect_choices(jobs, run, GenerationTracker(ENDPOINT, prompt))
     top_n = request.logprobs or 0
     choices = [
         CompletionChoice(
@@ -128,9 +123,7 @@ async def create_completion(
         created=now(),
         model=model,
         choices=choices,
-        usage=Usage(
-            prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
-        ),
+        usage=Usage.of(prompt, completion),
     )
     return JSONResponse(response_dict(body))
 
@@ -182,9 +175,7 @@ async def _stream(
     finally:
         tracker.close()
     if include_usage:
-        usage = Usage(
-            prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
-        )
+        usage = Usage.of(prompt, completion)
         yield response_dict(
             CompletionResponse(id=request_id, created=created, model=model, choices=[], usage=usage)
         )

@@ -123,7 +123,7 @@ async def test_redis_down_raises_store_error_quickly() -> None:
             started = time.monotonic()
             with pytest.raises(StoreError, match=r"^plan store unavailable") as caught:
                 await call()
-            assert time.monotonic() - started < 5
+            assert time.monotonic() - started < 20  # a 2 s timeout, not a hang
             assert str(server.port) not in caught.value.message
     finally:
         server.stop()
@@ -139,7 +139,7 @@ async def test_stalled_redis_times_out() -> None:
             started = time.monotonic()
             with pytest.raises(StoreError, match="timed out"):
                 await store.get("p")
-            assert time.monotonic() - started < 5
+            assert time.monotonic() - started < 20  # a 2 s timeout, not a hang
         finally:
             os.kill(server.process.pid, signal.SIGCONT)
             await store.close()
