@@ -329,3 +329,9 @@ if TYPE_CHECKING:
 
     def _implements_engine(engine: MarkovEngine) -> Engine:
         return engine  # mypy checks that MarkovEngine satisfies the protocol
+
+
+def chat_prompt(engine: MarkovEngine) -> list[int]:
+    """The token ids of a one-message chat (" Yes.") ready for the assistant's turn."""
+    tok = engine.tokenizer
+    return tok.encode_rendered(tok.render_chat([{"role": "user", "content": " Yes."}], True))

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from itertools import pairwise
 
 import pytest
-from markov_engine import ASSISTANT, EOS, ID, TRANSITIONS, USER, MarkovEngine
+from markov_engine import ASSISTANT, EOS, ID, TRANSITIONS, USER, MarkovEngine, chat_prompt
 
 from planner.clustering import TextClusterer
 from planner.config import PlanConfig
@@ -28,28 +27,9 @@ from planner.plan import Plan
 SENTENCE_STOPS = frozenset({ID["."], ID["!"]})  # tokens after which a sentence ends in text
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _regex_cache() -> Iterator[None]:
-    """Give pysbd the stdlib regex cache it relies on while these tests run.
-
-    Importing scipy (test_markov_engine, the statistics tests) imports numpy.f2py, which sets
-    ``re._MAXCACHE = 50`` for the whole process; pysbd then recompiles its patterns on every
-    call and sentence detection gets ~15x slower. The default (512) is restored around us.
-    """
-    saved = getattr(re, "_MAXCACHE")  # noqa: B009 - private, not in typeshed
-    setattr(re, "_MAXCACHE", max(saved, 512))  # noqa: B010
-    yield
-    setattr(re, "_MAXCACHE", saved)  # noqa: B010
-
-
 @pytest.fixture
 def engine() -> MarkovEngine:
     return MarkovEngine()
-
-
-def chat_prompt(engine: MarkovEngine) -> list[int]:
-    tok = engine.tokenizer
-    return tok.encode_rendered(tok.render_chat([{"role": "user", "content": " Yes."}], True))
 
 
 def config(**changes: object) -> PlanConfig:

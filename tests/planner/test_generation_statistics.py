@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from itertools import pairwise
 from typing import Any, TypeVar
 
 import numpy as np
 import pytest
-from markov_engine import MarkovEngine
+from markov_engine import MarkovEngine, chat_prompt
 from scipy.stats import chi2_contingency, chisquare
 
 from planner.clustering import TextClusterer, normalise
@@ -41,28 +40,9 @@ MIN_EXPECTED = 5  # chi-square bins expected fewer times than this are pooled
 Outcome = TypeVar("Outcome", bound=Hashable | None)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _regex_cache() -> Iterator[None]:
-    """Give pysbd the stdlib regex cache it relies on while these tests run.
-
-    Importing scipy imports numpy.f2py, which sets ``re._MAXCACHE = 50`` for the whole
-    process; pysbd then recompiles its patterns on every call and the planner's sentence
-    detection gets ~15x slower. The default (512) is restored around this module.
-    """
-    saved = getattr(re, "_MAXCACHE")  # noqa: B009 - private, not in typeshed
-    setattr(re, "_MAXCACHE", max(saved, 512))  # noqa: B010
-    yield
-    setattr(re, "_MAXCACHE", saved)  # noqa: B010
-
-
 @pytest.fixture
 def engine() -> MarkovEngine:
     return MarkovEngine()
-
-
-def chat_prompt(engine: MarkovEngine) -> list[int]:
-    tok = engine.tokenizer
-    return tok.encode_rendered(tok.render_chat([{"role": "user", "content": " Yes."}], True))
 
 
 def chi_square_p(observed: Mapping[Outcome, int], expected: Mapping[Outcome, float]) -> float:
