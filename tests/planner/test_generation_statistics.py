@@ -45,6 +45,19 @@ def engine() -> MarkovEngine:
     return MarkovEngine()
 
 
+def carry_config(lookahead: int, plan_id: str) -> PlanConfig:
+    """K = 8 sentence plans refreshed at every token, listing which rollouts were carried."""
+    return PlanConfig(
+        horizons=("sentence",),
+        rollouts=8,
+        refresh="token",
+        max_lookahead_tokens=lookahead,
+        clustering="text",
+        include_rollouts=True,
+        id=plan_id,
+    )
+
+
 def chi_square_p(observed: Mapping[Outcome, int], expected: Mapping[Outcome, float]) -> float:
     """Goodness of fit of counts to exact probabilities; rare outcomes share one bin."""
     n = sum(observed.values())
@@ -186,15 +199,7 @@ async def test_carried_rollouts_are_distributed_as_fresh_ones(engine: MarkovEngi
         lambda: {True: Counter(), False: Counter()}
     )
     for i in range(n_runs):
-        cfg = PlanConfig(
-            horizons=("sentence",),
-            rollouts=8,
-            refresh="token",
-            max_lookahead_tokens=lookahead,
-            clustering="text",
-            include_rollouts=True,
-            id=f"carry-{i}",
-        )
+        cfg = carry_config(lookahead, f"carry-{i}")
         async for event in follow(
             engine, prompt, GIVEN, cfg, TextClusterer(), sampling=Sampling(seed=i)
         ):
@@ -244,15 +249,7 @@ async def test_carried_rollouts_are_exact_during_live_generation(engine: MarkovE
         lambda: {True: Counter(), False: Counter()}
     )
     for i in range(120):
-        cfg = PlanConfig(
-            horizons=("sentence",),
-            rollouts=8,
-            refresh="token",
-            max_lookahead_tokens=lookahead,
-            clustering="text",
-            include_rollouts=True,
-            id=f"live-{i}",
-        )
+        cfg = carry_config(lookahead, f"live-{i}")
         tokens, plan = await plan_of(engine, prompt, Sampling(max_tokens=16, seed=i), cfg)
         for snapshot in plan.snapshots:
             t = snapshot.position
