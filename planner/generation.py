@@ -74,9 +74,10 @@ class PlannedGeneration:
         self._snapshots: dict[int, Snapshot] = {}
         self._settling: set[int] = set()  # refreshes still gathering members
         self._scored: set[tuple[int, str]] = set()
-        self._forked: set[tuple[int, int]] = set()
+        self._forked: set[tuple[int, int, str]] = set()
         self._queue: asyncio.Queue[Event | BaseException | None] = asyncio.Queue()
         self._next_interval = 0
+        self._last_planned: dict[str, tuple[int, int]] = {}
 
     # -- change notification ---------------------------------------------------------------
 
@@ -167,11 +168,32 @@ class PlannedGeneration:
             return
         if self.main.finished and position >= len(self.main.tokens):
             return
+        self.pool.horizons_at[position] = self._due(position)
         refresh = Refresh(self.pool, position, trigger)
         self._refreshes[position] = refresh
         self._settling.add(position)
         self.plan.stats.refreshes += 1
         self._tasks.append(asyncio.create_task(self._run_refresh(refresh)))
+
+    def _due(self, position: int) -> tuple[str, ...]:
+        """The horizons the refresh at ``position`` plans: each at every ``every(h)``-th
+        refresh point, at the first, and (paragraph) at the first of each new paragraph.
+        Called once per refresh point, in position order."""
+        point = len(self._refreshes)  # this point's index
+        due = []
+        for h in self.config.horizons:
+            last = self._last_planned.get(h)  # (point index, text offset) of its last refresh
+            if (
+                last is None
+                or point - last[0] >= self.config.every(h)
+                or (
+                    h == "paragraph"
+                    and self.main.unit_start(h, self.main.offset(position)) > last[1]
+                )
+            ):
+                due.append(h)
+                self._last_planned[h] = (point, self.main.offset(position))
+        return tuple(due)
 
     def _carry_floor(self) -> int:
         """The shortest prefix any refresh may still carry rollouts over to."""
@@ -238,43 +260,48 @@ class PlannedGeneration:
         return rest <= limit and reply <= limit
 
     def _fork_ready(self) -> None:
-        """Compare neighbouring snapshots once both exist and their units are known."""
-        positions = sorted(self._refreshes)
+        """Compare neighbouring snapshots of each horizon once both exist and their units
+        are known."""
         text = self.main.text
-        for a, b in itertools.pairwise(positions):
-            if (a, b) in self._forked or a not in self._snapshots or b not in self._snapshots:
-                continue
-            # A unit end at b's offset is certain only once text follows it (or the text
-            # ended): until then, a and b cannot be known to share a unit.
-            if not self.main.finished and not text[self._snapshots[b].text_offset :].strip():
-                continue
-            self._forked.add((a, b))
-            self._compare(a, b)
-
-    def _compare(self, a: int, b: int) -> None:
-        prev, cur = self._snapshots[a], self._snapshots[b]
         for h in self.config.horizons:
-            start_a = self.main.unit_start(h, prev.text_offset)
-            start_b = self.main.unit_start(h, cur.text_offset)
-            if start_a != start_b:
-                continue  # a new unit began between them: nothing to compare
-            text = self.main.text
-            divergence = plan_divergence(
-                prev.horizons[h],
-                text[start_a : prev.text_offset],
-                cur.horizons[h],
-                text[start_b : cur.text_offset],
-                self.clusterer,
+            positions = sorted(t for t, hs in self.pool.horizons_at.items() if h in hs)
+            for a, b in itertools.pairwise(positions):
+                if (
+                    (a, b, h) in self._forked
+                    or a not in self._snapshots
+                    or b not in self._snapshots
+                ):
+                    continue
+                # A unit end at b's offset is certain only once text follows it (or the text
+                # ended): until then, a and b cannot be known to share a unit.
+                if not self.main.finished and not text[self._snapshots[b].text_offset :].strip():
+                    continue
+                self._forked.add((a, b, h))
+                self._compare(a, b, h)
+
+    def _compare(self, a: int, b: int, h: str) -> None:
+        prev, cur = self._snapshots[a], self._snapshots[b]
+        start_a = self.main.unit_start(h, prev.text_offset)
+        start_b = self.main.unit_start(h, cur.text_offset)
+        if start_a != start_b:
+            return  # a new unit began between them: nothing to compare
+        text = self.main.text
+        divergence = plan_divergence(
+            prev.horizons[h],
+            text[start_a : prev.text_offset],
+            cur.horizons[h],
+            text[start_b : cur.text_offset],
+            self.clusterer,
+        )
+        if divergence is not None and divergence > self.config.fork_threshold:
+            fork = Fork(
+                position=b,
+                horizon=h,
+                divergence=divergence,
+                token=self.main.token_text(b - 1) if b > 0 else None,
             )
-            if divergence is not None and divergence > self.config.fork_threshold:
-                fork = Fork(
-                    position=b,
-                    horizon=h,
-                    divergence=divergence,
-                    token=self.main.token_text(b - 1) if b > 0 else None,
-                )
-                self.plan.forks.append(fork)
-                self._queue.put_nowait(ForkFound(self.plan.id, fork))
+            self.plan.forks.append(fork)
+            self._queue.put_nowait(ForkFound(self.plan.id, fork))
 
     def _finish(self, started: float) -> None:
         plan = self.plan

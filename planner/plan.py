@@ -72,7 +72,10 @@ class Snapshot(_Data):
     text_offset: int = Field(description="characters of completion text before this refresh")
     trigger: str = Field(description="start, sentence, interval or token")
     preceding_token: str | None = Field(description="the token just before the refresh")
-    horizons: dict[str, HorizonSnapshot]
+    horizons: dict[str, HorizonSnapshot] = Field(
+        description="the horizons this refresh planned (config.refresh_every can leave "
+        "long ones out; their last earlier plan stands)"
+    )
     implicit: Implicit | None = None
     latency_seconds: float = Field(description="from the refresh point to the snapshot")
     rollouts: list[RolloutView] | None = None

@@ -22,6 +22,8 @@ from planner.rollout import CERTAINTY_SLACK, Outcome, Rollout
 
 log = logging.getLogger(__name__)
 
+# Once the text is done, up to this many times K rollouts of the plan decode at once.
+TAIL_IN_FLIGHT_FACTOR = 4
 ROLLOUT_PRIORITY = 1  # the main sequence runs at 0: scheduled first when the batch is full
 
 
@@ -56,9 +58,10 @@ class RolloutPool:
         self.plan_id = plan_id
         self.stats = stats
         self._notify = notify
-        # At most K rollouts of this plan decode at once: the main sequence shares every
-        # batch with them, and a decode step slows with the batch (ITL is the price).
-        self._own_slots = asyncio.Semaphore(config.rollouts)
+        # While the text streams, at most ``in_flight`` rollouts of this plan decode at once:
+        # the main sequence shares every batch with them, and a decode step slows with the
+        # batch (ITL is the price).
+        self._own_slots = asyncio.Semaphore(config.in_flight)
         self._shared_slots = shared_slots  # the server's cap across all plans
         self._eos = engine.tokenizer.eos_token_ids
         self.user_header = engine.tokenizer.user_header_ids() if "user" in config.horizons else []
@@ -66,6 +69,8 @@ class RolloutPool:
         self._sampling = sampling.with_(stop=(), logprobs=None, stop_token_ids=(), ignore_eos=False)
         self._seed = sampling.seed
         self.rollouts: list[Rollout] = []
+        # The horizons each refresh position plans (config.refresh_every thins long ones).
+        self.horizons_at: dict[int, tuple[str, ...]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     # -- queries ---------------------------------------------------------------------------
@@ -95,7 +100,7 @@ class RolloutPool:
             if agrees is None:  # too short yet to tell whether it reproduces the main text
                 more = True
                 continue
-            for h in self.config.horizons:
+            for h in self.horizons_at.get(m, self.config.horizons):
                 status = self.outcome(r, "turn" if h == "user" else h, m).status
                 if status == "pending":
                     more = True
@@ -130,7 +135,7 @@ class RolloutPool:
 
     def main_finished(self) -> None:
         """No inter-token latency is left to protect: let more rollouts decode at once."""
-        for _ in range(3 * self.config.rollouts):
+        for _ in range(TAIL_IN_FLIGHT_FACTOR * self.config.rollouts - self.config.in_flight):
             self._own_slots.release()  # bigger batches finish the plan's tail sooner
 
     def prune(self, floor: int) -> None:

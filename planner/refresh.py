@@ -21,6 +21,7 @@ class Refresh:
         self.pool = pool
         self.position = position
         self.trigger = trigger
+        self.horizons = pool.horizons_at.get(position, pool.config.horizons)
         self.started = time.perf_counter()
         self.members: list[Rollout] = []
         self.carried: set[str] = set()
@@ -51,7 +52,7 @@ class Refresh:
         while len(self.members) < k:
             self.members.append(pool.fresh(t, self._fresh))
             self._fresh += 1
-        done, horizons = True, pool.config.horizons
+        done, horizons = True, self.horizons
         for r in self.members:
             pool.ensure(r)
             consistent = r.agrees(tokens, t) is True
@@ -73,7 +74,7 @@ class Refresh:
         carried = {r.id for r in self.members} & self.carried
         members: dict[str, list[Member]] = {
             h: [Member(pool.outcome(r, h, t), r.id in carried) for r in self.members]
-            for h in pool.config.horizons
+            for h in self.horizons
         }
         return FrozenRefresh(
             position=t,
@@ -102,7 +103,7 @@ class Refresh:
 
     def _used(self, r: Rollout) -> int:
         """Tokens of ``r`` after the position that this refresh needed."""
-        horizon = self.pool.config.farthest
+        horizon = self.horizons[-1]
         o = self.pool.outcome(r, "turn" if horizon == "user" else horizon, self.position)
         return o.tokens if o.status == "reached" else self.pool.config.max_lookahead_tokens
 
@@ -114,7 +115,7 @@ class Refresh:
             k = t - r.start
             used = min(self._used(r), len(r.tokens) - k)
             endings: dict[str, str | None] = {}
-            for h in pool.config.horizons:
+            for h in self.horizons:
                 o = pool.outcome(r, h, t)
                 endings[h] = o.text if o.status == "reached" else None
             views.append(

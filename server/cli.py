@@ -162,7 +162,7 @@ def _bench(args: argparse.Namespace) -> int:
         # Load mode plans one configuration: the server's default horizons unless given.
         horizons = args.horizons or ("sentence,paragraph,turn" if args.load else None)
         plan_configs = bench_run.configs(
-            args.rollouts, horizons, args.refresh, args.lookahead, args.clustering
+            args.rollouts, horizons, args.refresh, args.lookahead, args.clustering, args.in_flight
         )
         if args.load:
             return _bench_load(args, prompts, bench_run.plan_body(plan_configs[0]))
@@ -241,6 +241,9 @@ def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     bench.add_argument("--refresh", help="sentence, token, or every N tokens")
     bench.add_argument("--lookahead", type=int, default=64, help="plan.max_lookahead_tokens")
     bench.add_argument("--clustering", choices=["embedding", "text"], default="embedding")
+    bench.add_argument(
+        "--in-flight", type=int, help="plan.rollouts_in_flight (default: the plan's default)"
+    )
     bench.add_argument("--prompts", metavar="FILE", help="one user message per line")
     bench.add_argument("--max-tokens", type=int, help="tokens per generation (default 128)")
     bench.add_argument("--json", metavar="PATH", help="write the report here")

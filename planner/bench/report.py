@@ -81,7 +81,9 @@ def build_run(
     needed = sum(s.needed_rollout_tokens for s in stats)
     carried = sum(s.carried_rollout_tokens for s in stats)
     rollout_tokens = sum(s.rollout_tokens for s in stats)
-    batch = 1 + config.rollouts  # the main sequence and the K rollouts a plan lets decode at once
+    # One refresh's worth: the main sequence and K rollouts decoding together. (A plan keeps
+    # fewer beside the text, `rollouts_in_flight`, and more after it: the bound stays K.)
+    batch = 1 + config.rollouts
     limit = math.fsum(
         limit_seconds(sweep, t.tokens, t.tokens + p.stats.rollout_tokens, batch) for t, p in planned
     )
@@ -106,6 +108,13 @@ def build_run(
         "horizons": list(config.horizons),
         "refresh": config.refresh,
         "max_lookahead_tokens": config.max_lookahead_tokens,
+        "rollouts_in_flight": config.in_flight,
+        "refresh_every": config.refresh_every,
+        # snapshots that planned each horizon (refresh_every thins long ones; naive plans
+        # every horizon at every refresh point)
+        "horizon_plans": {
+            h: sum(h in s.horizons for p in plans for s in p.snapshots) for h in config.horizons
+        },
         "prompts": len(planned),
         "main_tokens": sum(t.tokens for t in timings),
         "wall_seconds": wall,

@@ -37,12 +37,14 @@ def configs(
     refresh: str | None,
     lookahead: int,
     clustering: Literal["embedding", "text"],
+    in_flight: int | None = None,
 ) -> list[PlanConfig]:
     """One configuration when --horizons or --refresh is given, else the three target ones."""
     common: dict[str, Any] = {
         "rollouts": rollouts,
         "max_lookahead_tokens": lookahead,
         "clustering": clustering,
+        "rollouts_in_flight": in_flight,
     }
     if horizons is None and refresh is None:
         return [PlanConfig(horizons=h, refresh=r, **common) for h, r in TARGET_CONFIGS]
@@ -60,7 +62,14 @@ def plan_body(config: PlanConfig) -> dict[str, Any]:
     """The request's ``plan`` field for ``config`` (load mode)."""
     return config.model_dump(
         mode="json",
-        include={"rollouts", "horizons", "refresh", "max_lookahead_tokens", "clustering"},
+        include={
+            "rollouts",
+            "horizons",
+            "refresh",
+            "max_lookahead_tokens",
+            "clustering",
+            "rollouts_in_flight",
+        },
     )
 
 

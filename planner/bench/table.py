@@ -41,6 +41,10 @@ _ROWS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
     ("ITL ms plain", lambda r: _pair(r["plain"]["itl_seconds"])),
     ("ITL ms foresight", lambda r: _pair(r["itl_seconds"])),
     ("snapshots", lambda r: str(r["snapshots"])),
+    (
+        "plans per horizon",
+        lambda r: " ".join(f"{h[0]}{n}" for h, n in r["horizon_plans"].items()),
+    ),
     ("snapshot s", lambda r: _pair(r["snapshot_latency_seconds"], ms=False)),
     (
         "rollout tok (naive)",

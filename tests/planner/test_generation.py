@@ -40,6 +40,7 @@ def config(**changes: object) -> PlanConfig:
         "refresh": "token",
         "max_lookahead_tokens": 12,
         "clustering": "text",
+        "refresh_every": {},  # every horizon at every point (tests/planner/test_refresh.py)
     }
     values.update(changes)
     return PlanConfig.model_validate(values)

@@ -28,6 +28,7 @@ async def _events(gen: PlannedGeneration) -> list[Event]:
 def test_chat_plan_with_all_four_horizons(live: LiveServer) -> None:
     config = PlanConfig(
         horizons=("sentence", "paragraph", "turn", "user"),
+        refresh_every={},  # every horizon at every point
         rollouts=4,
         refresh="token",
         max_lookahead_tokens=32,

@@ -24,8 +24,12 @@ def _check_plan_shape(plan: dict[str, Any], horizons: list[str]) -> None:
     assert plan["id"] and plan["object"] == "plan"
     assert plan["stored"] is True
     assert plan["snapshots"], "no snapshot"
+    every = plan["config"]["refresh_every"]
+    assert set(plan["snapshots"][0]["horizons"]) == set(horizons)  # the first plans them all
     for snapshot in plan["snapshots"]:
-        assert set(snapshot["horizons"]) == set(horizons)
+        # refresh_every thins long horizons; those due at every point are always there
+        assert {h for h in horizons if every.get(h, 1) == 1} <= set(snapshot["horizons"])
+        assert set(snapshot["horizons"]) <= set(horizons)
         assert snapshot["position"] >= 0 and snapshot["text_offset"] >= 0
         for h in snapshot["horizons"].values():
             if h["candidates"]:
@@ -69,7 +73,8 @@ def test_streamed_plan_interleaves_with_text(client: openai.OpenAI, model: str) 
         max_tokens=48,
         seed=2,
         stream=True,
-        extra_body={"plan": {**PLAN, "refresh": 4}},
+        # all three rollouts beside the text, so that the first plans overtake it
+        extra_body={"plan": {**PLAN, "refresh": 4, "rollouts_in_flight": 3}},
     )
     kinds: list[str] = []
     text = ""
@@ -209,6 +214,10 @@ def test_analyze_plans_along_a_given_text(client: openai.OpenAI, model: str) -> 
         ({"id": "has spaces"}, "plan.id"),
         ({"clustering": "vibes"}, "plan.clustering"),
         ({"colour": "blue"}, "plan.colour"),
+        ({"horizons": ["sentence"], "refresh_every": {"turn": 2}}, "plan.refresh_every"),
+        ({"refresh_every": {"turn": 0}}, "plan.refresh_every.turn"),
+        ({"refresh_every": {"decade": 2}}, "plan.refresh_every.decade"),
+        ({"rollouts_in_flight": 0}, "plan.rollouts_in_flight"),
     ],
 )
 def test_invalid_plan_fields_are_400s(

@@ -26,6 +26,11 @@ class PlanOptions(BaseModel):
     """Rollouts summarised per refresh (server default 8)."""
     refresh: str | int | None = None
     """``sentence`` (each sentence start), ``token``, or every N tokens."""
+    refresh_every: dict[str, int] | None = None
+    """Plan a horizon only at every n-th refresh point, e.g. ``{"turn": 4}`` (server
+    default: every point); snapshots in between leave it out."""
+    rollouts_in_flight: int | None = None
+    """Rollouts decoding beside the text at once (server default: half of ``rollouts``)."""
     max_lookahead_tokens: int | None = None
     """How far a rollout looks (server default 64)."""
     clustering: str | None = None

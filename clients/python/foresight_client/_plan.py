@@ -174,6 +174,10 @@ class PlanConfig(ForesightModel):
     """Rollouts summarised per refresh."""
     refresh: str | int = "sentence"
     """``sentence``, ``token``, or every N tokens."""
+    refresh_every: dict[str, int] = Field(default_factory=dict)
+    """Horizons planned only at every n-th refresh point (others: every point)."""
+    rollouts_in_flight: int | None = None
+    """Rollouts decoding beside the text at once (None: half of ``rollouts``)."""
     max_lookahead_tokens: int = 0
     """How far a rollout looks."""
     clustering: str = "embedding"

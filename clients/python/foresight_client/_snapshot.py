@@ -100,7 +100,8 @@ class Snapshot(ForesightModel):
     preceding_token: str | None = None
     """The token just before the refresh."""
     horizons: dict[str, HorizonSnapshot] = Field(default_factory=dict)
-    """The plan per horizon."""
+    """The plan per horizon this refresh planned: with ``refresh_every`` a horizon that was
+    not due here is left out, and its last earlier plan stands."""
     implicit: Implicit | None = None
     """The plan beside the model's own next-token distribution."""
     latency_seconds: float = 0.0

@@ -119,3 +119,19 @@ def test_a_late_earlier_snapshot_does_not_move_the_view_back() -> None:
     view.update(fc.SnapshotEvent(0, "p", snaps[2]))
     view.update(fc.SnapshotEvent(0, "p", snaps[1]))
     assert view.snapshot == snaps[2] and view.snapshots == 2
+
+
+def test_a_horizon_missing_from_the_latest_snapshot_keeps_its_last_plan() -> None:
+    """A snapshot that plans only `sentence` (the plan's refresh_every thins the others)
+    leaves the other horizons' earlier plans on screen, marked with their position."""
+    first, second = (fc.Snapshot.model_validate(s) for s in plan_body()["snapshots"][:2])
+    thinned = second.model_copy(update={"horizons": {"sentence": second.horizons["sentence"]}})
+    view = TurnView()
+    view.update(fc.SnapshotEvent(0, "p", first))
+    view.update(fc.SnapshotEvent(0, "p", thinned))
+    assert view.horizons["sentence"] == (second.position, second.horizons["sentence"])
+    others = set(first.horizons) - {"sentence"}
+    assert others and all(view.horizons[h] == (first.position, first.horizons[h]) for h in others)
+    out = io.StringIO()
+    Console(file=out, width=140).print(view.render())
+    assert all(f"{h} @{first.position}" in out.getvalue() for h in others)

@@ -73,6 +73,10 @@ def test_ratios_follow_their_definitions() -> None:
     assert run["snapshots"] == 3
     assert run["snapshot_latency_seconds"]["p50"] == pytest.approx(0.6)
     assert run["rollout_tokens"] == 400 and run["main_tokens"] == 20
+    # the plan's defaults are recorded as used: long horizons thinned, K/2 beside the text
+    assert run["refresh_every"] == {"paragraph": 2, "turn": 4}
+    assert run["rollouts_in_flight"] == 4
+    assert run["horizon_plans"] == {"sentence": 0, "paragraph": 0, "turn": 0}  # no horizons
 
 
 def test_every_run_has_the_required_keys_and_the_report_is_json() -> None:

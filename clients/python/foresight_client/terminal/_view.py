@@ -16,7 +16,7 @@ from foresight_client._events import (
     TextDelta,
 )
 from foresight_client._plan import Fork, NextTurn, Plan, Score
-from foresight_client._snapshot import Snapshot
+from foresight_client._snapshot import HorizonSnapshot, Snapshot
 
 CANDIDATES_SHOWN = 3
 ENDING_WIDTH = 70
@@ -37,6 +37,9 @@ class TurnView:
         self.text = ""
         self.snapshot: Snapshot | None = None
         self.snapshots = 0
+        # Each horizon's furthest plan: a snapshot may plan only some horizons (a plan's
+        # `refresh_every` thins long ones), and the others' last plans still stand.
+        self.horizons: dict[str, tuple[int, HorizonSnapshot]] = {}
         self.forks: list[Fork] = []
         self.scores: dict[str, Score] = {}
         self.plan: Plan | None = None
@@ -49,8 +52,12 @@ class TurnView:
             self.text += event.text
         elif isinstance(event, SnapshotEvent):
             # Snapshots arrive when ready, not always in position order: show the furthest.
-            if self.snapshot is None or event.snapshot.position >= self.snapshot.position:
-                self.snapshot = event.snapshot
+            snap = event.snapshot
+            if self.snapshot is None or snap.position >= self.snapshot.position:
+                self.snapshot = snap
+            for name, h in snap.horizons.items():
+                if name not in self.horizons or snap.position >= self.horizons[name][0]:
+                    self.horizons[name] = (snap.position, h)
             self.snapshots += 1
         elif isinstance(event, ForkEvent):
             self.forks.append(event.fork)
@@ -74,7 +81,7 @@ class TurnView:
         if snap is None:
             parts.append(Text("waiting for the first snapshot…", style="dim"))
         else:
-            parts.append(self._horizons(snap))
+            parts.append(self._horizons(snap.position, self.horizons))
         if self.scores:
             parts.append(self._scores())
         for fork in self.forks[-4:]:
@@ -90,16 +97,17 @@ class TurnView:
         return Panel(Group(*parts), title=title, title_align="left", border_style="cyan")
 
     @staticmethod
-    def _horizons(snap: Snapshot) -> Table:
+    def _horizons(position: int, horizons: dict[str, tuple[int, HorizonSnapshot]]) -> Table:
         table = Table(box=None, show_header=True, expand=True, padding=(0, 1))
         table.add_column("horizon", style="bold", no_wrap=True)
         table.add_column("p", justify="right", no_wrap=True)
         table.add_column("ending", ratio=1)
-        for name, h in snap.horizons.items():
+        for name, (at, h) in horizons.items():
             mean = h.tokens_to_end.mean
             tokens = f" ~{mean:.0f} tok" if mean is not None else ""
+            since = f" @{at}" if at != position else ""  # planned at an earlier point
             # + 0.0 turns the -0.0 of a single certain candidate into 0.0.
-            label = Text(f"{name}\nH={h.entropy + 0.0:.2f}{tokens}")
+            label = Text(f"{name}{since}\nH={h.entropy + 0.0:.2f}{tokens}")
             if not h.candidates:
                 table.add_row(label, "", Text("not reached within the lookahead", style="dim"))
                 continue
