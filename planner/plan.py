@@ -127,6 +127,8 @@ class Stats(_Data):
     rollout_tokens: int = 0
     needed_rollout_tokens: int = 0
     carried_rollout_tokens: int = 0
+    rollout_prompt_tokens: int = 0  # prompts of the rollouts' engine requests
+    rollout_cached_prompt_tokens: int = 0  # of which the engine's prefix cache served
     wall_seconds: float = 0.0
 
     @property

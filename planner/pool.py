@@ -202,8 +202,13 @@ class RolloutPool:
         request_id = f"{r.id}.{phase}{r.requests}"
         r.requests += 1
         stream = self.engine.generate(request_id, prompt, sampling, priority=ROLLOUT_PRIORITY)
+        first = True
         try:
             async for delta in stream:
+                if first:  # the engine reports its prefix-cache hits with the first output
+                    first = False
+                    self.stats.rollout_prompt_tokens += len(prompt)
+                    self.stats.rollout_cached_prompt_tokens += delta.num_cached_tokens
                 if user:
                     r.add_user(delta, self._eos)
                 else:

@@ -126,6 +126,11 @@ def build_run(
         "needed_rollout_tokens": needed,
         "carried_rollout_tokens": carried,
         "carried_fraction": carried_fraction,
+        # share of the rollouts' prompt tokens the engine's prefix cache served
+        "rollout_prompt_cached_fraction": ratio(
+            sum(s.rollout_cached_prompt_tokens for s in stats),
+            sum(s.rollout_prompt_tokens for s in stats),
+        ),
         "expected_carried_fraction": expected,
         "carried_vs_expected": ratio(carried_fraction, expected),
         "snapshots": len(latencies),

@@ -56,6 +56,7 @@ _ROWS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         "carried / expected",
         lambda r: f"{_num(r['carried_fraction'])} / {_num(r['expected_carried_fraction'])}",
     ),
+    ("rollout prompt cached", lambda r: _num(r["rollout_prompt_cached_fraction"])),
     ("itl_ratio", lambda r: _num(r["itl_ratio"])),
     ("completion_ratio", lambda r: _num(r["completion_ratio"])),
     ("speedup", lambda r: _num(r["speedup"])),

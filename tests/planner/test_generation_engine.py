@@ -54,6 +54,10 @@ def test_chat_plan_with_all_four_horizons(live: LiveServer) -> None:
     assert plan.stats.rollouts_carried > 0
     assert any(h.carried_rollouts for s in plan.snapshots for h in s.horizons.values())
     assert 0 < plan.stats.carried_rollout_tokens < plan.stats.needed_rollout_tokens
+    # The rollouts' prompts extend the main sequence's: its full cache blocks are reused.
+    stats = plan.stats
+    assert 0 < stats.rollout_cached_prompt_tokens < stats.rollout_prompt_tokens
+    assert stats.rollout_cached_prompt_tokens % 32 == 0  # whole blocks (block size 32)
     # Every horizon the text reached within the lookahead was scored.
     scored = {s.horizon for s in plan.scores}
     if plan.realised.get("sentence"):

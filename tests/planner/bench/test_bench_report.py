@@ -39,7 +39,11 @@ def _plan(latencies: list[float], rollout: int, needed: int, carried: int) -> Pl
         for i, lat in enumerate(latencies)
     ]
     stats = Stats(
-        rollout_tokens=rollout, needed_rollout_tokens=needed, carried_rollout_tokens=carried
+        rollout_tokens=rollout,
+        needed_rollout_tokens=needed,
+        carried_rollout_tokens=carried,
+        rollout_prompt_tokens=10 * rollout,
+        rollout_cached_prompt_tokens=8 * rollout,
     )
     return Plan(id="p", config=CONFIG, prompt_tokens=10, snapshots=snaps, stats=stats)
 
@@ -73,6 +77,7 @@ def test_ratios_follow_their_definitions() -> None:
     assert run["snapshots"] == 3
     assert run["snapshot_latency_seconds"]["p50"] == pytest.approx(0.6)
     assert run["rollout_tokens"] == 400 and run["main_tokens"] == 20
+    assert run["rollout_prompt_cached_fraction"] == pytest.approx(0.8)
     # the plan's defaults are recorded as used: long horizons thinned, K/2 beside the text
     assert run["refresh_every"] == {"paragraph": 2, "turn": 4}
     assert run["rollouts_in_flight"] == 4
