@@ -31,31 +31,43 @@ def parse_refresh(value: str) -> Literal["sentence", "token"] | int:
     return value  # type: ignore[return-value]
 
 
+def parse_refresh_every(value: str) -> dict[str, int]:
+    """``turn=4,paragraph=2`` -> {"turn": 4, "paragraph": 2}; ``every`` -> {} (every
+    horizon at every refresh point)."""
+    if value.strip() == "every":
+        return {}
+    out: dict[str, int] = {}
+    for part in value.split(","):
+        name, sep, n = part.partition("=")
+        if not sep or not n.strip().isdigit():
+            raise ValueError(f"--refresh-every takes horizon=N pairs or 'every', not {part!r}")
+        out[name.strip()] = int(n)
+    return out
+
+
 def configs(
-    rollouts: int,
-    horizons: str | None,
-    refresh: str | None,
-    lookahead: int,
-    clustering: Literal["embedding", "text"],
-    in_flight: int | None = None,
+    horizons: str | None, refresh: str | None, *, every: dict[str, int] | None = None, **common: Any
 ) -> list[PlanConfig]:
-    """One configuration when --horizons or --refresh is given, else the three target ones."""
-    common: dict[str, Any] = {
-        "rollouts": rollouts,
-        "max_lookahead_tokens": lookahead,
-        "clustering": clustering,
-        "rollouts_in_flight": in_flight,
-    }
+    """One configuration when --horizons or --refresh is given, else the three target ones.
+
+    ``common`` holds plan fields for all of them (rollouts, max_lookahead_tokens, ...);
+    ``every`` (refresh_every) applies to the horizons each configuration plans.
+    """
+    chosen: list[tuple[Sequence[str], str | int]]
     if horizons is None and refresh is None:
-        return [PlanConfig(horizons=h, refresh=r, **common) for h, r in TARGET_CONFIGS]
-    chosen = tuple(h.strip() for h in horizons.split(",") if h.strip()) if horizons else None
-    return [
-        PlanConfig(
-            horizons=chosen or DEFAULT_HORIZONS,
-            refresh=parse_refresh(refresh or "sentence"),
-            **common,
+        chosen = list(TARGET_CONFIGS)
+    else:
+        named = tuple(h.strip() for h in horizons.split(",") if h.strip()) if horizons else ()
+        chosen = [(named or DEFAULT_HORIZONS, parse_refresh(refresh or "sentence"))]
+    out = []
+    for h, r in chosen:
+        cadence = None if every is None else {k: n for k, n in every.items() if k in h}
+        out.append(
+            PlanConfig.model_validate(
+                {"horizons": h, "refresh": r, "refresh_every": cadence, **common}
+            )
         )
-    ]
+    return out
 
 
 def plan_body(config: PlanConfig) -> dict[str, Any]:
@@ -69,6 +81,7 @@ def plan_body(config: PlanConfig) -> dict[str, Any]:
             "max_lookahead_tokens",
             "clustering",
             "rollouts_in_flight",
+            "refresh_every",
         },
     )
 

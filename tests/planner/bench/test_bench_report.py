@@ -10,7 +10,13 @@ import pytest
 from rich.console import Console
 
 from planner.bench.report import REQUIRED_KEYS, build_run, check_targets, missing_keys
-from planner.bench.run import configs, load_prompts, parse_refresh, sweep_batches
+from planner.bench.run import (
+    configs,
+    load_prompts,
+    parse_refresh,
+    parse_refresh_every,
+    sweep_batches,
+)
 from planner.bench.stats import SweepPoint, Timing
 from planner.bench.table import render, write_json
 from planner.config import PlanConfig
@@ -131,14 +137,29 @@ def test_table_renders_and_json_is_written_atomically(tmp_path: Path) -> None:
 
 
 def test_configurations_from_the_command_line(tmp_path: Path) -> None:
-    three = configs(8, None, None, 64, "text")
+    three = configs(None, None, rollouts=8, max_lookahead_tokens=64, clustering="text")
     assert [(c.horizons, c.refresh) for c in three] == [
         (("sentence",), "sentence"),
         (("sentence", "paragraph", "turn"), "sentence"),
         (("sentence",), "token"),
     ]
-    (one,) = configs(4, "turn,sentence", "12", 32, "embedding")
+    assert [c.refresh_every for c in three] == [{}, {"paragraph": 2, "turn": 4}, {}]
+    (one,) = configs("turn,sentence", "12", rollouts=4, rollouts_in_flight=2)
     assert one.horizons == ("sentence", "turn") and one.refresh == 12 and one.rollouts == 4
+    assert one.in_flight == 2
+    # --refresh-every applies to the horizons each configuration plans
+    every = parse_refresh_every("turn=2, paragraph=3")
+    assert every == {"turn": 2, "paragraph": 3}
+    thinned = configs(None, None, every=every)
+    assert [c.refresh_every for c in thinned] == [{}, {"paragraph": 3, "turn": 2}, {}]
+    assert [c.refresh_every for c in configs(None, None, every=parse_refresh_every("every"))] == [
+        {},
+        {},
+        {},
+    ]
+    for bad in ("turn", "turn=x", "turn=2,"):
+        with pytest.raises(ValueError, match="horizon=N"):
+            parse_refresh_every(bad)
     assert parse_refresh("token") == "token"
     with pytest.raises(ValueError):
         parse_refresh("paragraph")
