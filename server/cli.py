@@ -161,15 +161,14 @@ def _bench(args: argparse.Namespace) -> int:
         prompts = bench_run.load_prompts(args.prompts)
         # Load mode plans one configuration: the server's default horizons unless given.
         horizons = args.horizons or ("sentence,paragraph,turn" if args.load else None)
-        every = bench_run.parse_refresh_every(args.refresh_every) if args.refresh_every else None
         plan_configs = bench_run.configs(
             horizons,
             args.refresh,
-            every=every,
+            every=[bench_run.parse_refresh_every(e) for e in args.refresh_every or []] or [None],
+            in_flight=bench_run.parse_counts(args.in_flight) if args.in_flight else [None],
             rollouts=args.rollouts,
             max_lookahead_tokens=args.lookahead,
             clustering=args.clustering,
-            rollouts_in_flight=args.in_flight,
         )
         if args.load:
             return _bench_load(args, prompts, bench_run.plan_body(plan_configs[0]))
@@ -249,13 +248,16 @@ def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     bench.add_argument("--lookahead", type=int, default=64, help="plan.max_lookahead_tokens")
     bench.add_argument("--clustering", choices=["embedding", "text"], default="embedding")
     bench.add_argument(
-        "--in-flight", type=int, help="plan.rollouts_in_flight (default: the plan's default)"
+        "--in-flight",
+        metavar="N[,N...]",
+        help="plan.rollouts_in_flight (default: the plan's); several values measure each",
     )
     bench.add_argument(
         "--refresh-every",
         metavar="H=N,...",
+        action="append",
         help="plan.refresh_every, e.g. turn=4,paragraph=2, or 'every' for all horizons at "
-        "every refresh point (default: the plan's default)",
+        "every refresh point (default: the plan's); repeat it to measure each",
     )
     bench.add_argument("--prompts", metavar="FILE", help="one user message per line")
     bench.add_argument("--max-tokens", type=int, help="tokens per generation (default 128)")

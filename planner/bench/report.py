@@ -169,6 +169,8 @@ def check_targets(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 {
                     "horizons": list(key[0]),
                     "refresh": key[1],
+                    "rollouts_in_flight": run.get("rollouts_in_flight"),
+                    "refresh_every": run.get("refresh_every"),
                     "metric": metric,
                     "op": op,
                     "bound": bound,

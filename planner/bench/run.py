@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +32,14 @@ def parse_refresh(value: str) -> Literal["sentence", "token"] | int:
     return value  # type: ignore[return-value]
 
 
+def parse_counts(value: str) -> list[int]:
+    """``4,8`` -> [4, 8] (positive integers)."""
+    counts = [int(v) for v in value.split(",") if v.strip()]
+    if not counts or min(counts) < 1:
+        raise ValueError(f"expected positive integers separated by commas, not {value!r}")
+    return counts
+
+
 def parse_refresh_every(value: str) -> dict[str, int]:
     """``turn=4,paragraph=2`` -> {"turn": 4, "paragraph": 2}; ``every`` -> {} (every
     horizon at every refresh point)."""
@@ -46,12 +55,18 @@ def parse_refresh_every(value: str) -> dict[str, int]:
 
 
 def configs(
-    horizons: str | None, refresh: str | None, *, every: dict[str, int] | None = None, **common: Any
+    horizons: str | None,
+    refresh: str | None,
+    *,
+    every: Sequence[dict[str, int] | None] = (None,),
+    in_flight: Sequence[int | None] = (None,),
+    **common: Any,
 ) -> list[PlanConfig]:
-    """One configuration when --horizons or --refresh is given, else the three target ones.
+    """The configurations to measure: the three target ones, or the one --horizons and
+    --refresh name; times each --refresh-every and each --in-flight value given.
 
     ``common`` holds plan fields for all of them (rollouts, max_lookahead_tokens, ...);
-    ``every`` (refresh_every) applies to the horizons each configuration plans.
+    a ``refresh_every`` applies to the horizons each configuration plans (None: default).
     """
     chosen: list[tuple[Sequence[str], str | int]]
     if horizons is None and refresh is None:
@@ -59,14 +74,22 @@ def configs(
     else:
         named = tuple(h.strip() for h in horizons.split(",") if h.strip()) if horizons else ()
         chosen = [(named or DEFAULT_HORIZONS, parse_refresh(refresh or "sentence"))]
-    out = []
+    out: list[PlanConfig] = []
     for h, r in chosen:
-        cadence = None if every is None else {k: n for k, n in every.items() if k in h}
-        out.append(
-            PlanConfig.model_validate(
-                {"horizons": h, "refresh": r, "refresh_every": cadence, **common}
-            )
-        )
+        for cadence in every:
+            for n in in_flight:
+                fields = {
+                    "horizons": h,
+                    "refresh": r,
+                    "refresh_every": None
+                    if cadence is None
+                    else {k: v for k, v in cadence.items() if k in h},
+                    "rollouts_in_flight": n,
+                    **common,
+                }
+                config = PlanConfig.model_validate(fields)
+                if config not in out:  # a cadence of horizons it does not plan changes nothing
+                    out.append(config)
     return out
 
 
@@ -120,6 +143,12 @@ def run_on_new_engine(
     from planner.engine.vllm_engine import VLLMEngine
 
     async def go() -> dict[str, Any]:
+        # SIGTERM stops the run like Ctrl-C does: the engine is shut down on the way out.
+        # (The default action would end this process alone and leave vLLM's engine core
+        # process running, orphaned.)
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
         engine = VLLMEngine(engine_config)
         try:
             return await run_bench(engine, settings, make_clusterer(clustering), say)
@@ -127,13 +156,13 @@ def run_on_new_engine(
             engine.shutdown()
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    report = asyncio.run(go())
+    try:
+        report = asyncio.run(go())
+    except asyncio.CancelledError:
+        raise SystemExit(128 + signal.SIGTERM) from None
     report["machine"]["load_average_start"] = list(load) if load else None
     return report
 
 
 def sweep_batches(text: str) -> Sequence[int]:
-    batches = [int(b) for b in text.split(",") if b.strip()]
-    if not batches or min(batches) < 1:
-        raise ValueError("sweep batches must be positive integers")
-    return batches
+    return parse_counts(text)

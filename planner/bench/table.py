@@ -27,6 +27,12 @@ def _pair(summary: dict[str, float | None], ms: bool = True) -> str:
     return f"{fmt(summary['p50'])} / {fmt(summary['p90'])}"
 
 
+def plan_settings(entry: dict[str, Any]) -> str:
+    """``in-flight 4 p2 t4``: the plan settings a run used (refresh_every by initial)."""
+    every = " ".join(f"{h[0]}{n}" for h, n in (entry.get("refresh_every") or {}).items())
+    return f"in-flight {entry.get('rollouts_in_flight')}" + (f" {every}" if every else "")
+
+
 # One row per metric, one column per configuration (narrow enough for 100 columns).
 _ROWS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
     ("plain s", lambda r: _num(r["plain"]["wall_seconds"])),
@@ -81,20 +87,21 @@ def render(report: dict[str, Any], console: Console | None = None) -> None:
     runs.add_column("metric")
     for r in report.get("runs", []):
         label = f"K={r['rollouts']} {','.join(h[0] for h in r['horizons'])}/{r['refresh']}"
-        runs.add_column(label, justify="right")
+        runs.add_column(f"{label}\n{plan_settings(r)}", justify="right")
     for name, cell in _ROWS:
         runs.add_row(name, *(cell(r) for r in report.get("runs", [])))
     console.print(runs)
 
     if report.get("targets"):
         targets = Table(title="targets (K=8)")
-        for col in ("horizons", "refresh", "target", "value", "met"):
+        for col in ("horizons", "refresh", "plan", "target", "value", "met"):
             targets.add_column(col)
         for t in report["targets"]:
             met = {True: "[green]yes[/]", False: "[red]no[/]", None: "-"}[t["met"]]
             targets.add_row(
                 ",".join(t["horizons"]),
                 t["refresh"],
+                plan_settings(t),
                 f"{_LABELS.get(t['metric'], t['metric'])} {t['op']} {t['bound']}",
                 _num(t["value"]),
                 met,

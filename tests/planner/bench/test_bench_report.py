@@ -13,6 +13,7 @@ from planner.bench.report import REQUIRED_KEYS, build_run, check_targets, missin
 from planner.bench.run import (
     configs,
     load_prompts,
+    parse_counts,
     parse_refresh,
     parse_refresh_every,
     sweep_batches,
@@ -144,22 +145,31 @@ def test_configurations_from_the_command_line(tmp_path: Path) -> None:
         (("sentence",), "token"),
     ]
     assert [c.refresh_every for c in three] == [{}, {"paragraph": 2, "turn": 4}, {}]
-    (one,) = configs("turn,sentence", "12", rollouts=4, rollouts_in_flight=2)
+    (one,) = configs("turn,sentence", "12", rollouts=4, in_flight=[2])
     assert one.horizons == ("sentence", "turn") and one.refresh == 12 and one.rollouts == 4
     assert one.in_flight == 2
-    # --refresh-every applies to the horizons each configuration plans
+    # each --refresh-every applies to the horizons a configuration plans; variants multiply,
+    # and a variant that changes nothing for a configuration is measured once
     every = parse_refresh_every("turn=2, paragraph=3")
     assert every == {"turn": 2, "paragraph": 3}
-    thinned = configs(None, None, every=every)
-    assert [c.refresh_every for c in thinned] == [{}, {"paragraph": 3, "turn": 2}, {}]
-    assert [c.refresh_every for c in configs(None, None, every=parse_refresh_every("every"))] == [
-        {},
-        {},
-        {},
+    thinned = configs(None, None, every=[every, parse_refresh_every("every")], in_flight=[4, 8])
+    assert [(c.horizons, c.refresh_every, c.in_flight) for c in thinned] == [
+        (("sentence",), {}, 4),
+        (("sentence",), {}, 8),
+        (("sentence", "paragraph", "turn"), {"paragraph": 3, "turn": 2}, 4),
+        (("sentence", "paragraph", "turn"), {"paragraph": 3, "turn": 2}, 8),
+        (("sentence", "paragraph", "turn"), {}, 4),
+        (("sentence", "paragraph", "turn"), {}, 8),
+        (("sentence",), {}, 4),
+        (("sentence",), {}, 8),
     ]
     for bad in ("turn", "turn=x", "turn=2,"):
         with pytest.raises(ValueError, match="horizon=N"):
             parse_refresh_every(bad)
+    assert parse_counts("4, 8") == [4, 8]
+    for bad in ("0", ""):
+        with pytest.raises(ValueError):
+            parse_counts(bad)
     assert parse_refresh("token") == "token"
     with pytest.raises(ValueError):
         parse_refresh("paragraph")
