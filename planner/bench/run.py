@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from planner.bench.core import DEFAULT_PROMPTS, BenchSettings, run_bench
-from planner.config import DEFAULT_HORIZONS, Horizon, PlanConfig
+from planner.config import DEFAULT_HORIZONS, HORIZON_ORDER, Horizon, PlanConfig
 from planner.engine.config import EngineConfig
 
 # The three configurations the targets name (K comes from --rollouts, default 8).
@@ -50,6 +50,8 @@ def parse_refresh_every(value: str) -> dict[str, int]:
         name, sep, n = part.partition("=")
         if not sep or not n.strip().isdigit():
             raise ValueError(f"--refresh-every takes horizon=N pairs or 'every', not {part!r}")
+        if name.strip() not in HORIZON_ORDER:
+            raise ValueError(f"--refresh-every: '{name.strip()}' is not a horizon")
         out[name.strip()] = int(n)
     return out
 

@@ -22,9 +22,15 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 
 def summary(values: Sequence[float]) -> dict[str, float | None]:
-    """p50, p90 and mean of ``values`` (all None when there are none)."""
+    """p50, p90, mean and max of ``values`` (all None when there are none): a mean far
+    above the p90 is a few long stalls, which max shows."""
     mean = math.fsum(values) / len(values) if values else None
-    return {"p50": percentile(values, 50), "p90": percentile(values, 90), "mean": mean}
+    return {
+        "p50": percentile(values, 50),
+        "p90": percentile(values, 90),
+        "mean": mean,
+        "max": max(values) if values else None,
+    }
 
 
 def token_times(arrivals: Sequence[tuple[float, int]], start: float) -> list[float]:

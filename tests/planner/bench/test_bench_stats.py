@@ -34,8 +34,8 @@ def test_percentile_interpolates_between_ranks() -> None:
 
 
 def test_summary_of_nothing_is_all_none() -> None:
-    assert summary([]) == {"p50": None, "p90": None, "mean": None}
-    assert summary([1.0, 3.0])["mean"] == 2.0
+    assert summary([]) == {"p50": None, "p90": None, "mean": None, "max": None}
+    assert summary([1.0, 3.0])["mean"] == 2.0 and summary([1.0, 3.0])["max"] == 3.0
 
 
 def test_multi_token_deltas_are_spread_over_their_gap() -> None:
