@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
 
+from planner.config import PlanConfig
 from planner.engine.protocol import Engine
 from planner.store import open_store
 from server.chat.api_router import router as chat_router
@@ -58,18 +59,24 @@ def create_app(
                 on_engine_failure()
 
         starting.add_done_callback(started)
+        # The default clustering model loads beside the engine, not in the first request
+        # that needs it (which used to wait ~10 s for it).
+        warming = asyncio.create_task(plans.warm(PlanConfig().clustering))
+        warming.add_done_callback(_log_warm_failure)
         try:
             yield
         finally:
-            if not starting.done():
-                starting.cancel()
+            for task in (starting, warming):
+                if not task.done():
+                    task.cancel()
             holder.shutdown()
             await store.close()
 
+    plans = PlanService(store, config.plan_limits)
     app = FastAPI(title="Foresight", version="0.1.0", lifespan=lifespan)
     app.state.config = config
     app.state.engine_holder = holder
-    app.state.plans = PlanService(store, config.plan_limits)
+    app.state.plans = plans
     install_error_handlers(app)
     install_metrics(app)
     app.include_router(health_router)
@@ -77,3 +84,8 @@ def create_app(
     app.include_router(completions_router)
     app.include_router(plans_router)
     return app
+
+
+def _log_warm_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("loading the clustering model failed", exc_info=task.exception())

@@ -113,6 +113,14 @@ class PlanService:
                 self._clusterers[mode] = await asyncio.to_thread(make_clusterer, mode)  # type: ignore[arg-type]
             return self._clusterers[mode]
 
+    async def warm(self, mode: str) -> None:
+        """Load the clusterer for ``mode`` and run it once (its first call is the slow one)."""
+        clusterer = await self.clusterer(mode)
+        await asyncio.to_thread(clusterer.cluster, ["warm", "up"])
+
+    def has_clusterer(self, mode: str) -> bool:
+        return mode in self._clusterers
+
     @property
     def slots(self) -> asyncio.Semaphore:
         """Rollout engine requests in flight across all requests (backpressure)."""

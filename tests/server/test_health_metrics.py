@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 
 import httpx
 import openai
@@ -25,6 +26,15 @@ def test_ready_flipped_from_503_to_200(live: LiveServer) -> None:
     assert live.ready_statuses[-1] == 200
     assert httpx.get(f"{live.url}/ready").status_code == 200
     assert httpx.get(f"{live.url}/health").json() == {"status": "ok"}
+
+
+def test_the_default_clustering_model_loads_at_startup(live: LiveServer) -> None:
+    """Beside the engine, not in the first planned request that needs it."""
+    plans = live.app.state.plans
+    deadline = time.monotonic() + 60
+    while not plans.has_clusterer("embedding") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert plans.has_clusterer("embedding")
 
 
 def test_models_lists_the_served_model(client: openai.OpenAI, live: LiveServer) -> None:
