@@ -59,9 +59,17 @@ def create_app(
                 on_engine_failure()
 
         starting.add_done_callback(started)
-        # The default clustering model loads beside the engine, not in the first request
-        # that needs it (which used to wait ~10 s for it).
-        warming = asyncio.create_task(plans.warm(PlanConfig().clustering))
+
+        # The default clustering model loads at startup, not in the first request that
+        # needs it (which used to wait ~10 s for it) -- after the engine: importing vLLM
+        # and transformers' lazy modules from two threads at once fails ("partially
+        # initialized module 'accelerate.hooks'").
+        async def warm() -> None:
+            await asyncio.wait([starting])
+            if not starting.cancelled() and starting.exception() is None:
+                await plans.warm(PlanConfig().clustering)
+
+        warming = asyncio.create_task(warm())
         warming.add_done_callback(_log_warm_failure)
         try:
             yield
