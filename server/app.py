@@ -51,7 +51,13 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        starting = asyncio.create_task(holder.start())
+        # Ready once the engine runs and the default clustering model is loaded: the first
+        # planned requests used to wait ~10 s for it. (Loaded after the engine, not beside
+        # it: importing vLLM and transformers' lazy modules from two threads at once fails,
+        # "partially initialized module 'accelerate.hooks'".)
+        starting = asyncio.create_task(
+            holder.start(warm=lambda: plans.warm(PlanConfig().clustering))
+        )
         app.state.engine_start = starting
 
         def started(task: asyncio.Task[None]) -> None:
@@ -59,24 +65,11 @@ def create_app(
                 on_engine_failure()
 
         starting.add_done_callback(started)
-
-        # The default clustering model loads at startup, not in the first request that
-        # needs it (which used to wait ~10 s for it) -- after the engine: importing vLLM
-        # and transformers' lazy modules from two threads at once fails ("partially
-        # initialized module 'accelerate.hooks'").
-        async def warm() -> None:
-            await asyncio.wait([starting])
-            if not starting.cancelled() and starting.exception() is None:
-                await plans.warm(PlanConfig().clustering)
-
-        warming = asyncio.create_task(warm())
-        warming.add_done_callback(_log_warm_failure)
         try:
             yield
         finally:
-            for task in (starting, warming):
-                if not task.done():
-                    task.cancel()
+            if not starting.done():
+                starting.cancel()
             holder.shutdown()
             await store.close()
 
@@ -92,8 +85,3 @@ def create_app(
     app.include_router(completions_router)
     app.include_router(plans_router)
     return app
-
-
-def _log_warm_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("loading the clustering model failed", exc_info=task.exception())
