@@ -59,11 +59,19 @@ class PlanConfig(BaseModel):
     ) -> dict[Horizon, int]:
         planned = info.data.get("horizons", ())
         if value is None:
-            return {h: n for h, n in DEFAULT_REFRESH_EVERY.items() if h in planned}
+            value = {h: n for h, n in DEFAULT_REFRESH_EVERY.items() if h in planned}
         for h in value:
             if h not in planned:
                 raise ValueError(f"refresh_every names '{h}', which is not among the horizons")
-        return value
+        return {h: value[h] for h in HORIZON_ORDER if h in value}  # one order: one hash
+
+    def __hash__(self) -> int:  # frozen, but refresh_every is a dict: hash its items
+        return hash(
+            tuple(
+                (k, tuple(v.items()) if isinstance(v, dict) else v)
+                for k, v in self.__dict__.items()
+            )
+        )
 
     @field_validator("refresh", mode="after")
     @classmethod

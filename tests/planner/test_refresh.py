@@ -121,3 +121,11 @@ async def test_thinning_long_horizons_saves_rollout_tokens_and_keeps_the_text() 
 def test_refresh_every_is_checked(every: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         config(refresh_every=every)
+
+
+def test_configs_stay_hashable_and_the_cadence_has_one_order() -> None:
+    a = config(refresh_every={"turn": 4, "paragraph": 2})
+    b = config(refresh_every={"paragraph": 2, "turn": 4})
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert list(a.refresh_every or {}) == ["paragraph", "turn"]
+    assert hash(a) != hash(config(refresh_every={}))
