@@ -85,9 +85,9 @@ class PlanConfig(BaseModel):
         """Rollouts of this plan that may decode at once while the main text streams.
 
         Half of K by default: on a CPU engine a decode step grows with the batch (18 ms at
-        1, 21 ms at 5, 26 ms at 9 here), and every rollout admitted also costs the main
+        1, 21 ms at 4, 26 ms at 8 here), and every rollout admitted also costs the main
         text its prefill. K/2 kept the mean ITL at 1.36x plain where K gave 1.65x, for a
-        plan done 4% later (docs/benchmarks.md).
+        plan done 5-7 % later (docs/benchmarks.md).
         """
         return self.rollouts_in_flight or -(-self.rollouts // 2)
 
