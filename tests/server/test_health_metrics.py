@@ -71,3 +71,39 @@ def test_metrics_count_requests_tokens_and_latency(
     assert re.search(r"^foresight_http_request_duration_seconds_bucket", after, re.M)
     # vLLM's own engine metrics are served beside ours.
     assert re.search(r"^vllm:", after, re.M)
+
+
+def test_plan_metrics_follow_the_plan(client: openai.OpenAI, model: str, live: LiveServer) -> None:
+    """The plan counters grow by what the finished plan reports about itself."""
+    names = [
+        "foresight_plans_total",
+        "foresight_plan_refreshes_total",
+        "foresight_rollout_tokens_total",
+        "foresight_rollout_prompt_tokens_total",
+        "foresight_rollout_cached_prompt_tokens_total",
+    ]
+    horizons = ["sentence", "paragraph", "turn"]
+    before = httpx.get(f"{live.url}/metrics").text
+    r = client.chat.completions.create(
+        model=model,
+        messages=[{"role": "user", "content": "Name three colours."}],
+        max_tokens=24,
+        seed=5,
+        extra_body={"plan": {"horizons": horizons, "rollouts": 2, "max_lookahead_tokens": 16}},
+    )
+    plan = (r.choices[0].model_extra or {})["plan"]
+    after = httpx.get(f"{live.url}/metrics").text
+    grown = {n: _metric(after, n) - _metric(before, n) for n in names}
+    stats = plan["stats"]
+    assert grown == {
+        "foresight_plans_total": 1,
+        "foresight_plan_refreshes_total": len(plan["snapshots"]),
+        "foresight_rollout_tokens_total": stats["rollout_tokens"],
+        "foresight_rollout_prompt_tokens_total": stats["rollout_prompt_tokens"],
+        "foresight_rollout_cached_prompt_tokens_total": stats["rollout_cached_prompt_tokens"],
+    }
+    assert 0 < stats["rollout_cached_prompt_tokens"] < stats["rollout_prompt_tokens"]
+    for h in horizons:
+        planned = sum(h in s["horizons"] for s in plan["snapshots"])
+        name = "foresight_plan_horizon_refreshes_total"
+        assert _metric(after, name, horizon=h) - _metric(before, name, horizon=h) == planned
