@@ -4,6 +4,8 @@ Every backend keeps the same promises, checked by one contract test suite:
 
 * ``put`` is an atomic insert-or-replace: readers see the old record or the new one,
   never a partial write, even if the writer is killed mid-write.
+* ``add`` is an atomic insert-if-absent: of concurrent ``add`` calls for one id,
+  exactly one succeeds (how a request claims a plan id before it starts).
 * a record expires ``ttl_seconds`` after its last write (``put`` or ``update_next_turn``);
   expired records are invisible to every read.
 * ``list`` and ``find_turn`` return newest first by ``created``; records with equal
@@ -35,6 +37,13 @@ class PlanStore(Protocol):
 
     async def put(self, record: PlanRecord) -> None:
         """Insert or replace ``record`` (keyed by its plan id) atomically."""
+        ...
+
+    async def add(self, record: PlanRecord) -> bool:
+        """Insert ``record`` only if no live record has its id; True if it was inserted.
+
+        Atomic: of several concurrent ``add`` calls for one id, exactly one returns True.
+        """
         ...
 
     async def get(self, plan_id: str) -> PlanRecord | None:

@@ -144,14 +144,23 @@ class RedisPlanStore:
     # -- writes -----------------------------------------------------------------------
 
     async def put(self, record: PlanRecord) -> None:
+        await self._write(record, replace=True)
+
+    async def add(self, record: PlanRecord) -> bool:
+        return await self._write(record, replace=False)
+
+    async def _write(self, record: PlanRecord, *, replace: bool) -> bool:
+        """Write ``record`` (only if its id is free unless ``replace``); True if written."""
         key = self._key("plan", record.id)
         body = record.model_dump_json()
         self._check_open()
         with _translated():
             seq = await self._redis.incr(self._key("meta", "seq"))  # gaps are harmless
 
-        async def write(pipe: Any) -> None:
-            old_conv, old_turn = await pipe.hmget(key, "conv", "turn")
+        async def write(pipe: Any) -> bool:
+            old_body, old_conv, old_turn = await pipe.hmget(key, "record", "conv", "turn")
+            if old_body is not None and not replace:
+                return False  # watched: a concurrent add of this id makes one of us retry
             pipe.multi()
             for kind, old, new in (
                 ("conv", old_conv, record.conversation),
@@ -168,8 +177,9 @@ class RedisPlanStore:
             pipe.hsetnx(key, "seq", seq)  # a replace keeps its first-insertion place
             pipe.hset(key, "record", body)
             self._expire(pipe, key)
+            return True
 
-        await self._transact(key, write)
+        return await self._transact(key, write)
 
     async def delete(self, plan_id: str) -> bool:
         key = self._key("plan", plan_id)

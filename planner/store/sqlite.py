@@ -41,6 +41,10 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000
 _LIVE = "(expires IS NULL OR expires > ?)"
 _ORDER = "ORDER BY created DESC, rowid DESC"  # rowid: first-insertion order (upsert keeps it)
+_INSERT_NEW = (
+    "INSERT INTO plans (id, conversation, turn_key, created, updated, expires, body)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING"
+)
 _UPSERT = (
     "INSERT INTO plans (id, conversation, turn_key, created, updated, expires, body)"
     " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
@@ -199,6 +203,15 @@ class SQLitePlanStore:
             conn.execute(_UPSERT, (*keys, now, self._expires(now), body))
 
         await self._transaction(upsert)
+
+    async def add(self, record: PlanRecord) -> bool:
+        body = record.model_dump_json()
+
+        def insert(conn: sqlite3.Connection, now: float) -> bool:
+            keys = (record.id, record.conversation, record.turn_key, record.created)
+            return conn.execute(_INSERT_NEW, (*keys, now, self._expires(now), body)).rowcount > 0
+
+        return await self._transaction(insert)
 
     async def get(self, plan_id: str) -> PlanRecord | None:
         records = await asyncio.to_thread(self._select, "id = ?", (plan_id,), 1)

@@ -156,3 +156,31 @@ async def test_ping_and_close(make_store: StoreFactory) -> None:
         await store.get("p1")
     with pytest.raises(StoreError):
         await store.ping()
+
+
+async def test_add_inserts_only_when_the_id_is_free(store: PlanStore) -> None:
+    first = make_record("p1", conversation="c1", turn_key="t1")
+    assert await store.add(first)
+    assert not await store.add(make_record("p1", conversation="c2", salt=3))
+    assert await store.get("p1") == first
+    assert [r.id for r in await store.list("c1")] == ["p1"]
+    assert await store.list("c2") == []
+
+
+async def test_of_concurrent_adds_of_one_id_exactly_one_wins(make_store: StoreFactory) -> None:
+    # Separate store objects (connections), as two server processes would have.
+    stores = [make_store() for _ in range(4)]
+    records = [make_record("claimed", salt=i) for i in range(8)]
+    won = await asyncio.gather(*(stores[i % 4].add(r) for i, r in enumerate(records)))
+    assert sum(won) == 1
+    winner = records[won.index(True)]
+    assert await stores[0].get("claimed") == winner
+
+
+async def test_add_reuses_the_id_of_an_expired_record(make_store: StoreFactory) -> None:
+    store = make_store(ttl_seconds=0.2)
+    assert await store.add(make_record("p1"))
+    await asyncio.sleep(0.4)
+    fresh = make_record("p1", salt=9)
+    assert await store.add(fresh)
+    assert await store.get("p1") == fresh
