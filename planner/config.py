@@ -14,12 +14,22 @@ DEFAULT_HORIZONS: tuple[Horizon, ...] = ("sentence", "paragraph", "turn")
 DEFAULT_REFRESH_EVERY: dict[Horizon, int] = {"paragraph": 2, "turn": 4, "user": 4}
 
 
+def assistant_horizon(horizon: Horizon) -> Horizon:
+    """The end of the assistant's own text that ``horizon`` waits for (the user's reply
+    follows the end of the turn)."""
+    return "turn" if horizon == "user" else horizon
+
+
 class PlanConfig(BaseModel):
     """What to plan: horizons, rollouts per refresh, when to refresh, how far to look."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    horizons: tuple[Horizon, ...] = Field(DEFAULT_HORIZONS, min_length=1)
+    horizons: tuple[Horizon, ...] = Field(
+        DEFAULT_HORIZONS,
+        min_length=1,
+        description="which endings to plan: sentence, paragraph, turn, user (chat only)",
+    )
     rollouts: int = Field(8, ge=1, le=256, description="K: rollouts summarised per refresh")
     refresh: Literal["sentence", "token"] | int = Field(
         "sentence", description="at each sentence start, every token, or every N tokens"
@@ -32,7 +42,12 @@ class PlanConfig(BaseModel):
         "are planned at every point. Default: paragraph every 2nd, turn and user every 4th "
         "point; {} plans every horizon at every point",
     )
-    max_lookahead_tokens: int = Field(64, ge=1, le=4096)
+    max_lookahead_tokens: int = Field(
+        64,
+        ge=1,
+        le=4096,
+        description="how far a rollout looks; an ending beyond it is reported as not reached",
+    )
     rollouts_in_flight: int | None = Field(
         None,
         ge=1,
@@ -40,10 +55,23 @@ class PlanConfig(BaseModel):
         description="rollouts of this plan decoding at once while the main text streams "
         "(default: half of K, rounded up); each one in the batch slows every main token",
     )
-    clustering: Literal["embedding", "text"] = "embedding"
-    include_rollouts: bool = False
-    fork_threshold: float = Field(0.5, ge=0.0, le=1.0)
-    id: str | None = Field(None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
+    clustering: Literal["embedding", "text"] = Field(
+        "embedding", description="group candidate endings by meaning (embedding) or exact text"
+    )
+    include_rollouts: bool = Field(False, description="list each snapshot's rollouts")
+    fork_threshold: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Jensen-Shannon divergence (bits) above which a refresh is a fork",
+    )
+    id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="id of the plan (with n > 1: id-1, id-2, ...); generated if absent",
+    )
 
     @field_validator("horizons", mode="after")
     @classmethod
@@ -94,6 +122,20 @@ class PlanConfig(BaseModel):
     def every(self, horizon: str) -> int:
         """Refresh points between two refreshes of ``horizon``."""
         return (self.refresh_every or {}).get(horizon, 1)  # type: ignore[call-overload]
+
+
+class PlanRequest(PlanConfig):
+    """The `plan` object of a request: what to plan, and where the previous turn's plan is."""
+
+    previous_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=160,
+        description="the plan of the previous turn, if not found by the conversation hash",
+    )
+
+    def config(self) -> PlanConfig:
+        return PlanConfig(**self.model_dump(exclude={"previous_id"}))
 
 
 class PlanLimits(BaseModel):

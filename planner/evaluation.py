@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from planner.clustering import Clusterer
+from planner.config import Horizon
 from planner.forks import fork_divergence
 from planner.plan import HorizonSnapshot, Score
 from planner.scoring import (
@@ -16,40 +19,53 @@ from planner.scoring import (
 )
 
 
+@dataclass(frozen=True)
+class Match:
+    """A horizon's plan set against one realised ending.
+
+    Only endings realised within the lookahead are scored, so rollouts that did not reach
+    the horizon were wrong: they form one more bucket that the realised ending never
+    matches, and ``probs`` are shares of all K rollouts (the candidates' reported
+    probabilities are shares of the reached ones).
+    """
+
+    index: int | None  # the candidate that means the same as the ending, if any
+    counts: list[int]  # rollouts per candidate, then the not-reached bucket if non-empty
+    probs: list[float]
+
+    @classmethod
+    def of(cls, plan: HorizonSnapshot, realised_text: str, clusterer: Clusterer) -> Match:
+        texts = [c.text for c in plan.candidates]
+        index = clusterer.match(realised_text, texts) if texts else None
+        counts = [c.count for c in plan.candidates]
+        if plan.not_reached:
+            counts.append(plan.not_reached)
+        total = sum(counts)
+        return cls(index, counts, [c / total for c in counts] if total else [])
+
+
 def score_prediction(
     position: int,
-    horizon: str,
+    horizon: Horizon,
     plan: HorizonSnapshot,
     realised_text: str,
     realised_tokens: int,
     clusterer: Clusterer,
     model_logprob: float | None = None,
 ) -> Score:
-    """Every score of one horizon's plan against the realised ending (see planner.scoring).
-
-    Only endings realised within the lookahead are scored, so rollouts that did not reach
-    the horizon were wrong: they form one more bucket that the realised ending never
-    matches, and the probabilities here are shares of all K rollouts (the candidates'
-    reported probabilities are shares of the reached ones).
-    """
-    texts = [c.text for c in plan.candidates]
-    index = clusterer.match(realised_text, texts) if texts else None
-    counts = [c.count for c in plan.candidates]
-    if plan.not_reached:
-        counts.append(plan.not_reached)
-    total = sum(counts)
-    probs = [c / total for c in counts] if total else []
+    """Every score of one horizon's plan against the realised ending (see planner.scoring)."""
+    m = Match.of(plan, realised_text, clusterer)
     t2e = plan.tokens_to_end
     return Score(
         position=position,
         horizon=horizon,
         realised=realised_text,
         realised_tokens=realised_tokens,
-        log_score=log_score(counts, index),
-        uniform_log_score=uniform_log_score(len(counts)),
-        top1=top1_hit(probs, index),
-        in_candidates=in_candidates(index),
-        brier=brier(probs, index),
+        log_score=log_score(m.counts, m.index),
+        uniform_log_score=uniform_log_score(len(m.counts)),
+        top1=top1_hit(m.probs, m.index),
+        in_candidates=in_candidates(m.index),
+        brier=brier(m.probs, m.index),
         tokens_abs_error=abs_error(t2e.mean, realised_tokens) if t2e.mean is not None else None,
         interval_covered=(
             interval_covers(t2e.p10, t2e.p90, realised_tokens)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from planner.engine.protocol import Delta
-from planner.plan import Fork, Plan, Score, Snapshot
+from planner.plan import Fork, Plan, PlanResult, Score, Snapshot
 
 
 @dataclass(frozen=True)
@@ -46,4 +46,13 @@ class PlanFinished:
     plan: Plan
 
 
+@dataclass(frozen=True)
+class PlanStored:
+    """The planner's face yields this last for each choice: the finished plan as the API
+    returns it (stored, linked to its conversation, with the previous turn's score)."""
+
+    result: PlanResult
+
+
 Event = TextDelta | SnapshotReady | ScoreReady | ForkFound | PlanFinished
+ChoiceEvent = TextDelta | SnapshotReady | ScoreReady | ForkFound | PlanStored

@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator, Sequence
 from planner.clustering import Clusterer
 from planner.config import PlanConfig
 from planner.engine.protocol import Delta, Engine, Sampling
-from planner.events import Event
 from planner.generation import IMPLICIT_TOP_N, PlannedGeneration
-from planner.main_text import Realised
+from planner.user_reply import assistant_turn_ids, user_reply
 
 
 async def given_deltas(
@@ -47,33 +46,30 @@ async def follow(
     sampling: Sampling,
     user: str | None = None,
     rollout_slots: asyncio.Semaphore | None = None,
-) -> AsyncIterator[Event]:
+) -> PlannedGeneration:
     """Plan at each refresh of ``assistant`` (a complete turn) and score against it.
 
     With ``user``, the user's real next message is the realised ``user`` horizon, scored
     against the rollouts' predicted replies, with the model's own log-probability of it.
     """
-    tok = engine.tokenizer
-    eos = min(tok.eos_token_ids)
-    tokens = [*tok.encode(assistant), eos]
+    tokens = assistant_turn_ids(engine, assistant)
     deltas = await given_deltas(engine, prompt_ids, tokens)
     reply = None
     if user is not None:
-        header = tok.user_header_ids()
-        user_tokens = [*tok.encode(user), eos]
-        context = [*prompt_ids, *tokens, *header]
-        scored = await engine.prompt_logprobs([*context, *user_tokens], len(context))
-        logprob = sum(lp.logprob for lp in scored)
-        reply = (Realised(user.strip(), len(header) + len(user_tokens)), logprob)
-    generation = PlannedGeneration(
+        reply = await user_reply(engine, [*prompt_ids, *tokens], user)
+    return PlannedGeneration(
         engine,
         prompt_ids,
+        _replay(deltas),
         sampling,
         config,
         clusterer,
         rollout_slots=rollout_slots,
-        given=deltas,
         user_reply=reply,
     )
-    async for event in generation.events():
-        yield event
+
+
+async def _replay(deltas: Sequence[Delta]) -> AsyncIterator[Delta]:
+    for delta in deltas:
+        yield delta
+        await asyncio.sleep(0)

@@ -12,9 +12,9 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from planner.config import PlanConfig
+from planner.config import Horizon, PlanConfig, assistant_horizon
 from planner.engine.protocol import Engine, Sampling
 from planner.main_text import MainText
 from planner.plan import Stats
@@ -49,6 +49,7 @@ class RolloutPool:
         plan_id: str,
         stats: Stats,
         notify: Callable[[Rollout], None],
+        horizons_at: Mapping[int, tuple[Horizon, ...]],
         shared_slots: asyncio.Semaphore | None = None,
     ) -> None:
         self.engine = engine
@@ -69,8 +70,9 @@ class RolloutPool:
         self._sampling = sampling.with_(stop=(), logprobs=None, stop_token_ids=(), ignore_eos=False)
         self._seed = sampling.seed
         self.rollouts: list[Rollout] = []
-        # The horizons each refresh position plans (config.refresh_every thins long ones).
-        self.horizons_at: dict[int, tuple[str, ...]] = {}
+        # The horizons each refresh position plans (the schedule's; refresh_every thins
+        # long ones): a rollout runs only as far as the refreshes it serves need.
+        self.horizons_at = horizons_at
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     # -- queries ---------------------------------------------------------------------------
@@ -78,7 +80,7 @@ class RolloutPool:
     def consumed_chars(self, r: Rollout, position: int) -> int:
         return self.main.offset(position) - self.main.offset(r.start)
 
-    def outcome(self, r: Rollout, horizon: str, position: int) -> Outcome:
+    def outcome(self, r: Rollout, horizon: Horizon, position: int) -> Outcome:
         return r.outcome(
             horizon,
             position,
@@ -101,7 +103,7 @@ class RolloutPool:
                 more = True
                 continue
             for h in self.horizons_at.get(m, self.config.horizons):
-                status = self.outcome(r, "turn" if h == "user" else h, m).status
+                status = self.outcome(r, assistant_horizon(h), m).status
                 if status == "pending":
                     more = True
                 elif h == "user" and status == "reached" and not r.user_ended:

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 from planner.clustering import Clusterer
+from planner.config import Horizon, assistant_horizon
 from planner.implicit import collision_probability, first_token_distance
 from planner.plan import HorizonSnapshot, Implicit, RolloutView, Snapshot
 from planner.pool import RolloutPool
@@ -17,11 +18,13 @@ from planner.summary import Member, summarise
 class Refresh:
     """The plan at one position, from carried-over and fresh rollouts."""
 
-    def __init__(self, pool: RolloutPool, position: int, trigger: str) -> None:
+    def __init__(
+        self, pool: RolloutPool, position: int, trigger: str, horizons: tuple[Horizon, ...]
+    ) -> None:
         self.pool = pool
         self.position = position
         self.trigger = trigger
-        self.horizons = pool.horizons_at.get(position, pool.config.horizons)
+        self.horizons = horizons
         self.started = time.perf_counter()
         self.members: list[Rollout] = []
         self.carried: set[str] = set()
@@ -72,7 +75,7 @@ class Refresh:
         """Copy what the snapshot needs, on the event loop, before rollouts move on."""
         pool, t = self.pool, self.position
         carried = {r.id for r in self.members} & self.carried
-        members: dict[str, list[Member]] = {
+        members: dict[Horizon, list[Member]] = {
             h: [Member(pool.outcome(r, h, t), r.id in carried) for r in self.members]
             for h in self.horizons
         }
@@ -104,7 +107,7 @@ class Refresh:
     def _used(self, r: Rollout) -> int:
         """Tokens of ``r`` after the position that this refresh needed."""
         horizon = self.horizons[-1]
-        o = self.pool.outcome(r, "turn" if horizon == "user" else horizon, self.position)
+        o = self.pool.outcome(r, assistant_horizon(horizon), self.position)
         return o.tokens if o.status == "reached" else self.pool.config.max_lookahead_tokens
 
     def _views(self, carried: set[str]) -> list[RolloutView]:
@@ -114,7 +117,7 @@ class Refresh:
             consumed = pool.consumed_chars(r, t)
             k = t - r.start
             used = min(self._used(r), len(r.tokens) - k)
-            endings: dict[str, str | None] = {}
+            endings: dict[Horizon, str | None] = {}
             for h in self.horizons:
                 o = pool.outcome(r, h, t)
                 endings[h] = o.text if o.status == "reached" else None
@@ -147,7 +150,7 @@ class FrozenRefresh:
     text_offset: int
     trigger: str
     preceding_token: str | None
-    members: dict[str, list[Member]]
+    members: dict[Horizon, list[Member]]
     implicit: Implicit | None
     views: list[RolloutView] | None
     started: float
@@ -156,7 +159,7 @@ class FrozenRefresh:
 
     def snapshot(self, clusterer: Clusterer) -> Snapshot:
         """Summarise each horizon (clustering is the slow part: call it in a thread)."""
-        horizons: dict[str, HorizonSnapshot] = {
+        horizons: dict[Horizon, HorizonSnapshot] = {
             h: summarise(members, clusterer) for h, members in self.members.items()
         }
         return Snapshot(

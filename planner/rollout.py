@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from planner.boundaries import Boundary, BoundaryTracker
+from planner.config import Horizon
 from planner.engine.protocol import Delta
 from planner.text_index import TextIndex
 
@@ -96,7 +97,7 @@ class Rollout:
 
     def outcome(
         self,
-        horizon: str,
+        horizon: Horizon,
         position: int,
         consumed_chars: int,
         lookahead: int,

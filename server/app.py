@@ -9,18 +9,20 @@ from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
 
-from planner.config import PlanConfig
+from planner import Planner, open_store
 from planner.engine.protocol import Engine
-from planner.store import open_store
+from server import plan_metrics
 from server.chat.api_router import router as chat_router
+from server.chat.protocol import ChatCompletionChunk
 from server.completions.api_router import router as completions_router
+from server.completions.protocol import CompletionResponse
 from server.config import ServerConfig
 from server.engine_holder import EngineHolder
 from server.errors import install_error_handlers
 from server.health import router as health_router
 from server.metrics import install_metrics
+from server.openapi import install_openapi
 from server.plans.api_router import router as plans_router
-from server.plans.service import PlanService
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +57,7 @@ def create_app(
         # planned requests used to wait ~10 s for it. (Loaded after the engine, not beside
         # it: importing vLLM and transformers' lazy modules from two threads at once fails,
         # "partially initialized module 'accelerate.hooks'".)
-        starting = asyncio.create_task(
-            holder.start(warm=lambda: plans.warm(PlanConfig().clustering))
-        )
+        starting = asyncio.create_task(holder.start(warm=planner.warm))
         app.state.engine_start = starting
 
         def started(task: asyncio.Task[None]) -> None:
@@ -71,13 +71,14 @@ def create_app(
             if not starting.done():
                 starting.cancel()
             holder.shutdown()
-            await store.close()
+            await planner.close()
 
-    plans = PlanService(store, config.plan_limits)
+    planner = Planner(store, config.plan_limits, on_store_error=plan_metrics.store_error)
     app = FastAPI(title="Foresight", version="0.1.0", lifespan=lifespan)
     app.state.config = config
     app.state.engine_holder = holder
-    app.state.plans = plans
+    app.state.planner = planner
+    install_openapi(app, chunks=[ChatCompletionChunk, CompletionResponse])
     install_error_handlers(app)
     install_metrics(app)
     app.include_router(health_router)

@@ -5,32 +5,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from planner.config import PlanConfig
+from planner import ChoiceEvent, PlannedRequest, PlanResult, PlanStored, TextDelta
 from planner.engine.protocol import Engine, Sampling, TokenLogprob
-from planner.events import Event, TextDelta
+from server import plan_metrics
 from server.metrics import GenerationTracker
 
 
 @dataclass(frozen=True)
 class ChoiceJob:
-    """One choice: which prompt it continues, how it samples, whether it plans."""
+    """One choice: which prompt it continues and how it samples."""
 
     index: int
     prompt_ids: list[int]
     sampling: Sampling
-    plan: PlanConfig | None = None
 
 
-@dataclass(frozen=True)
-class FinalPlan:
-    """A choice's finished plan as the API returns it (stored, scored, linked)."""
-
-    payload: dict[str, Any]
-
-
-ChoiceEvent = Event | FinalPlan
 ChoiceRunner = Callable[[ChoiceJob], AsyncIterator[ChoiceEvent]]
 
 
@@ -44,11 +34,11 @@ class ChoiceResult:
     token_ids: list[int] = field(default_factory=list)
     logprobs: list[TokenLogprob] = field(default_factory=list)
     finish_reason: str | None = None
-    plan: dict[str, Any] | None = None
+    plan: PlanResult | None = None
 
     def add(self, event: ChoiceEvent) -> None:
-        if isinstance(event, FinalPlan):
-            self.plan = event.payload
+        if isinstance(event, PlanStored):
+            self.plan = event.result
         elif isinstance(event, TextDelta):
             delta = event.delta
             self.text += delta.text
@@ -66,6 +56,17 @@ def plain_runner(engine: Engine, request_id: str) -> ChoiceRunner:
         request = f"{request_id}-{job.index}"
         async for delta in engine.generate(request, job.prompt_ids, job.sampling):
             yield TextDelta(delta)
+
+    return run
+
+
+def planned_runner(planned: PlannedRequest) -> ChoiceRunner:
+    """Choices with a plan: the planner's events, counted in the plan metrics on the way."""
+
+    async def run(job: ChoiceJob) -> AsyncIterator[ChoiceEvent]:
+        async for event in planned.run(job.index, job.prompt_ids, job.sampling):
+            plan_metrics.observe(event)
+            yield event
 
     return run
 

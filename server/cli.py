@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from planner import DEFAULT_TTL_SECONDS, PlanLimits
 from planner.engine.config import EngineConfig
 from planner.engine.model_cache import default_model_dir, prepare_default_model, verify
 
@@ -62,7 +63,6 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
     from pydantic import ValidationError
 
-    from planner.config import PlanLimits
     from server.app import create_app
     from server.config import ServerConfig
 
@@ -301,15 +301,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="plan store: sqlite:///path/plans.db or redis://host:port/db "
         "(default: SQLite in $FORESIGHT_DATA_DIR or ~/.local/share/foresight)",
     )
-    plans.add_argument("--plan-ttl", type=float, default=7 * 24 * 3600.0, help="seconds")
-    plans.add_argument("--max-rollouts", type=int, default=16, help="largest plan.rollouts")
-    plans.add_argument("--max-lookahead", type=int, default=256, help="largest lookahead")
+    # Defaults come from the typed objects that own them, so they are written once.
+    limits = PlanLimits()
+    plans.add_argument("--plan-ttl", type=float, default=DEFAULT_TTL_SECONDS, help="seconds")
     plans.add_argument(
-        "--max-rollouts-in-flight", type=int, default=32, help="rollout requests at once, all plans"
+        "--max-rollouts", type=int, default=limits.max_rollouts, help="largest plan.rollouts"
+    )
+    plans.add_argument(
+        "--max-lookahead", type=int, default=limits.max_lookahead_tokens, help="largest lookahead"
+    )
+    plans.add_argument(
+        "--max-rollouts-in-flight",
+        type=int,
+        default=limits.max_rollouts_in_flight,
+        help="rollout requests at once, all plans",
     )
     plans.add_argument(
         "--horizons",
-        default="sentence,paragraph,turn,user",
+        default=",".join(limits.allowed_horizons),
         help="horizons requests may ask for (comma-separated)",
     )
     _add_engine_args(serve)

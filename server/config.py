@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from planner.config import PlanLimits
+from planner import DEFAULT_TTL_SECONDS, PlanLimits
 from planner.engine.config import EngineConfig
-
-DEFAULT_PLAN_TTL = 7 * 24 * 3600.0
 
 
 @dataclass
@@ -20,7 +18,7 @@ class ServerConfig:
     max_n: int = 16
     log_level: str = "info"
     store: str | None = None  # None: SQLite in the data directory; or sqlite:///path, redis://
-    plan_ttl_seconds: float | None = DEFAULT_PLAN_TTL
+    plan_ttl_seconds: float | None = DEFAULT_TTL_SECONDS
     plan_limits: PlanLimits = field(default_factory=PlanLimits)
 
     def __post_init__(self) -> None:

@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 
+from planner import Planner
 from planner.engine.protocol import Engine
 from server.config import ServerConfig
 from server.engine_holder import EngineHolder
-from server.plans.service import PlanService
 
 R = TypeVar("R")
 
@@ -27,10 +27,10 @@ def engine_of(request: Request) -> Engine:
     return holder_of(request).get()
 
 
-def plans_of(request: Request) -> PlanService:
-    """The plan service (store, limits, clusterers)."""
-    service: PlanService = request.app.state.plans
-    return service
+def planner_of(request: Request) -> Planner:
+    """The planner (store, limits, clusterers)."""
+    planner: Planner = request.app.state.planner
+    return planner
 
 
 def server_config(request: Request) -> ServerConfig:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-from planner.plan import Plan, Score, Snapshot
+from planner import ChoiceEvent, Plan, PlanStored, Score, ScoreReady, Snapshot, SnapshotReady
 
 _LATENCY = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 60, 120)
 
@@ -49,6 +49,16 @@ TOP1 = Counter(
 )
 FORKS = Counter("foresight_plan_forks_total", "Forks found.", ["horizon"])
 STORE_ERRORS = Counter("foresight_store_errors_total", "Plan store failures.", ["operation"])
+
+
+def observe(event: ChoiceEvent) -> None:
+    """Count one event of a planned choice."""
+    if isinstance(event, SnapshotReady):
+        snapshot(event.snapshot)
+    elif isinstance(event, ScoreReady):
+        score(event.score)
+    elif isinstance(event, PlanStored):
+        plan(event.result)
 
 
 def snapshot(s: Snapshot) -> None:

@@ -16,7 +16,7 @@ from planner.clustering import Clusterer
 from planner.config import PlanConfig
 from planner.engine.protocol import Delta, Engine, Sampling
 from planner.events import PlanFinished, TextDelta
-from planner.generation import IMPLICIT_TOP_N, PlannedGeneration
+from planner.generation import IMPLICIT_TOP_N, generate
 from planner.implicit import collision_probability
 from planner.main_text import MainText
 from planner.plan import Plan
@@ -72,9 +72,7 @@ async def planned(
     clusterer: Clusterer,
 ) -> PlannedRun:
     """A planned generation; the text is timed from its TextDelta events as a client sees them."""
-    gen = PlannedGeneration(
-        engine, prompt_ids, sampling, config, clusterer, request_id=_rid("planned")
-    )
+    gen = generate(engine, prompt_ids, sampling, config, clusterer, request_id=_rid("planned"))
     deltas: list[Delta] = []
     arrivals: list[tuple[float, int]] = []
     plan: Plan | None = None

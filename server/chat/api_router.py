@@ -5,14 +5,23 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from server.chat.protocol import ChatCompletionRequest
+from server.chat.protocol import (
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    ChatCompletionResponse,
+)
 from server.chat.serving import create_chat_completion
-from server.dependencies import cancel_on_disconnect, engine_of, plans_of, server_config
+from server.dependencies import cancel_on_disconnect, engine_of, planner_of, server_config
+from server.openapi import streamed
 
 router = APIRouter()
 
 
-@router.post("/v1/chat/completions")
+@router.post(
+    "/v1/chat/completions",
+    response_model=None,
+    responses=streamed(ChatCompletionResponse, ChatCompletionChunk),
+)
 @cancel_on_disconnect
 async def chat_completions(body: ChatCompletionRequest, raw: Request) -> Response:
-    return await create_chat_completion(engine_of(raw), body, server_config(raw), plans_of(raw))
+    return await create_chat_completion(engine_of(raw), body, server_config(raw), planner_of(raw))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from server.plans.protocol import PlanRequest
+from planner import PlanRequest, PlanResult
+from server.plans.protocol import PlanEvent
 from server.protocol import MAX_TOP_LOGPROBS, ChatMessage, SamplingFields, Usage
 
 
@@ -42,7 +43,7 @@ class ChatChoice(BaseModel):
     message: AssistantMessage
     logprobs: ChoiceLogprobs | None = None
     finish_reason: str | None
-    plan: dict[str, Any] | None = None
+    plan: PlanResult | None = Field(None, description="the choice's plan (planned requests)")
 
 
 class ChatCompletionResponse(BaseModel):
@@ -75,4 +76,6 @@ class ChatCompletionChunk(BaseModel):
     choices: list[ChatChunkChoice]
     usage: Usage | None = None
     system_fingerprint: str | None = None
-    plan: dict[str, Any] | None = None
+    plan: PlanEvent | None = Field(
+        None, description="a plan event (choices is then empty); planned streams only"
+    )

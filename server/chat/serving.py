@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from planner import Planner, TextDelta
 from planner.engine.protocol import Engine
 from planner.errors import InvalidRequestError
-from planner.events import TextDelta
 from server.chat.protocol import (
     AssistantMessage,
     ChatChoice,
@@ -19,12 +19,19 @@ from server.chat.protocol import (
     ChatCompletionResponse,
     DeltaMessage,
 )
-from server.choices import ChoiceJob, ChoiceRunner, collect_choices, plain_runner, stream_choices
+from server.choices import (
+    ChoiceJob,
+    ChoiceRunner,
+    collect_choices,
+    plain_runner,
+    planned_runner,
+    stream_choices,
+)
 from server.config import ServerConfig
 from server.logprobs import chat_logprobs
 from server.metrics import GenerationTracker
-from server.plans.service import ChatContext, PlanService
-from server.plans.streaming import plan_object
+from server.plans.protocol import PlanEvent
+from server.plans.streaming import plan_event
 from server.protocol import Usage, response_dict
 from server.request_context import check_model, check_n, new_id, now
 from server.sampling import build_sampling, choice_seed
@@ -40,15 +47,12 @@ def _messages(request: ChatCompletionRequest) -> list[dict[str, str]]:
     ]
 
 
-def _jobs(
-    engine: Engine, request: ChatCompletionRequest, config: ServerConfig, plans: PlanService
-) -> list[ChoiceJob]:
+def _jobs(engine: Engine, request: ChatCompletionRequest, config: ServerConfig) -> list[ChoiceJob]:
     check_n(request.n, config.max_n)
     if request.top_logprobs is not None and not request.logprobs:
         raise InvalidRequestError(
             "top_logprobs requires logprobs to be true.", param="top_logprobs"
         )
-    plan = plans.check(request.plan, chat=True) if request.plan is not None else None
     tok = engine.tokenizer
     prompt_ids = tok.encode_rendered(
         tok.render_chat(_messages(request), add_generation_prompt=True)
@@ -64,33 +68,29 @@ def _jobs(
         logprobs=(request.top_logprobs or 0) if request.logprobs else None,
     )
     return [
-        ChoiceJob(i, prompt_ids, sampling.with_(seed=choice_seed(request.seed, i)), plan)
+        ChoiceJob(i, prompt_ids, sampling.with_(seed=choice_seed(request.seed, i)))
         for i in range(request.n)
     ]
 
 
-async def _runner(
-    engine: Engine, request: ChatCompletionRequest, plans: PlanService, request_id: str, model: str
-) -> ChoiceRunner:
-    if request.plan is None:
-        return plain_runner(engine, request_id)
-    messages = _messages(request)
-    previous = await plans.previous_turn(
-        engine, messages, request.plan.previous_id, request.plan.clustering
-    )
-    return plans.runner(engine, request_id, model, ChatContext(messages, previous))
-
-
 async def create_chat_completion(
-    engine: Engine, request: ChatCompletionRequest, config: ServerConfig, plans: PlanService
+    engine: Engine, request: ChatCompletionRequest, config: ServerConfig, planner: Planner
 ) -> Response:
     """Handle one /v1/chat/completions request."""
     model = check_model(engine, request.model)
-    jobs = _jobs(engine, request, config, plans)
-    if jobs[0].plan is not None:
-        await plans.check_ids(jobs[0].plan, request.n)
+    jobs = _jobs(engine, request, config)
     request_id = new_id("chatcmpl")
-    run = await _runner(engine, request, plans, request_id, model)
+    run: ChoiceRunner = plain_runner(engine, request_id)
+    if request.plan is not None:
+        planned = await planner.begin(
+            engine,
+            request.plan,
+            n=request.n,
+            model=model,
+            request_id=request_id,
+            messages=_messages(request),
+        )
+        run = planned_runner(planned)
     if request.stream:
         return sse_response(_stream(request, jobs, run, request_id, model))
 
@@ -134,7 +134,7 @@ async def _stream(
     def chunk(
         choices: list[ChatChunkChoice],
         usage: Usage | None = None,
-        plan: dict[str, object] | None = None,
+        plan: PlanEvent | None = None,
     ) -> dict[str, object]:
         body = ChatCompletionChunk(
             id=request_id, created=created, model=model, choices=choices, usage=usage, plan=plan
@@ -148,7 +148,7 @@ async def _stream(
     try:
         async for index, event in stream_choices(jobs, run):
             if not isinstance(event, TextDelta):
-                plan = plan_object(index, event)
+                plan = plan_event(index, event)
                 if plan is not None:
                     yield chunk([], plan=plan)
                 continue

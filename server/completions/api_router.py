@@ -5,14 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from server.completions.protocol import CompletionRequest
+from server.completions.protocol import CompletionRequest, CompletionResponse
 from server.completions.serving import create_completion
-from server.dependencies import cancel_on_disconnect, engine_of, plans_of, server_config
+from server.dependencies import cancel_on_disconnect, engine_of, planner_of, server_config
+from server.openapi import streamed
 
 router = APIRouter()
 
 
-@router.post("/v1/completions")
+@router.post(
+    "/v1/completions",
+    response_model=None,
+    responses=streamed(CompletionResponse, CompletionResponse),
+)
 @cancel_on_disconnect
 async def completions(body: CompletionRequest, raw: Request) -> Response:
-    return await create_completion(engine_of(raw), body, server_config(raw), plans_of(raw))
+    return await create_completion(engine_of(raw), body, server_config(raw), planner_of(raw))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from server.plans.protocol import PlanRequest
+from planner import PlanRequest, PlanResult
+from server.plans.protocol import PlanEvent
 from server.protocol import MAX_TOP_LOGPROBS, SamplingFields, Usage
 
 PromptInput = str | list[str] | list[int] | list[list[int]]
@@ -33,7 +34,7 @@ class CompletionChoice(BaseModel):
     text: str
     logprobs: CompletionLogprobs | None = None
     finish_reason: str | None
-    plan: dict[str, Any] | None = None
+    plan: PlanResult | None = Field(None, description="the choice's plan (planned requests)")
 
 
 class CompletionResponse(BaseModel):
@@ -44,4 +45,6 @@ class CompletionResponse(BaseModel):
     choices: list[CompletionChoice]
     usage: Usage | None = None
     system_fingerprint: str | None = None
-    plan: dict[str, Any] | None = None
+    plan: PlanEvent | None = Field(
+        None, description="a plan event (choices is then empty); planned streams only"
+    )

@@ -7,10 +7,17 @@ from collections.abc import AsyncIterator
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from planner import Planner, TextDelta
 from planner.engine.protocol import Engine
 from planner.errors import InvalidRequestError
-from planner.events import TextDelta
-from server.choices import ChoiceJob, ChoiceRunner, collect_choices, plain_runner, stream_choices
+from server.choices import (
+    ChoiceJob,
+    ChoiceRunner,
+    collect_choices,
+    plain_runner,
+    planned_runner,
+    stream_choices,
+)
 from server.completions.protocol import (
     CompletionChoice,
     CompletionRequest,
@@ -20,8 +27,7 @@ from server.completions.protocol import (
 from server.config import ServerConfig
 from server.logprobs import completion_logprobs
 from server.metrics import GenerationTracker
-from server.plans.service import PlanService
-from server.plans.streaming import plan_object
+from server.plans.streaming import plan_event
 from server.protocol import Usage, response_dict
 from server.request_context import check_model, check_n, new_id, now
 from server.sampling import build_sampling, choice_seed
@@ -54,11 +60,8 @@ def _prompts(engine: Engine, prompt: PromptInput) -> list[list[int]]:
     return out
 
 
-def _jobs(
-    engine: Engine, request: CompletionRequest, config: ServerConfig, plans: PlanService
-) -> list[ChoiceJob]:
+def _jobs(engine: Engine, request: CompletionRequest, config: ServerConfig) -> list[ChoiceJob]:
     check_n(request.n, config.max_n)
-    plan = plans.check(request.plan, chat=False) if request.plan is not None else None
     if request.echo:
         raise InvalidRequestError("echo is not supported by this server.", param="echo")
     if request.suffix:
@@ -76,7 +79,7 @@ def _jobs(
         )
         for i in range(request.n):
             seeded = sampling.with_(seed=choice_seed(request.seed, i))
-            jobs.append(ChoiceJob(p_index * request.n + i, prompt_ids, seeded, plan))
+            jobs.append(ChoiceJob(p_index * request.n + i, prompt_ids, seeded))
     return jobs
 
 
@@ -86,20 +89,19 @@ def _prompt_tokens(jobs: list[ChoiceJob], n: int) -> int:
 
 
 async def create_completion(
-    engine: Engine, request: CompletionRequest, config: ServerConfig, plans: PlanService
+    engine: Engine, request: CompletionRequest, config: ServerConfig, planner: Planner
 ) -> Response:
     """Handle one /v1/completions request."""
     model = check_model(engine, request.model)
-    jobs = _jobs(engine, request, config, plans)
-    if jobs[0].plan is not None:
-        await plans.check_ids(jobs[0].plan, len(jobs))
+    jobs = _jobs(engine, request, config)
     request_id = new_id("cmpl")
     prompt = _prompt_tokens(jobs, request.n)
-    run: ChoiceRunner = (
-        plans.runner(engine, request_id, model, None)
-        if request.plan is not None
-        else plain_runner(engine, request_id)
-    )
+    run: ChoiceRunner = plain_runner(engine, request_id)
+    if request.plan is not None:
+        planned = await planner.begin(
+            engine, request.plan, n=len(jobs), model=model, request_id=request_id
+        )
+        run = planned_runner(planned)
     if request.stream:
         return sse_response(_stream(request, jobs, run, request_id, model, prompt))
 
@@ -145,7 +147,7 @@ async def _stream(
     try:
         async for index, event in stream_choices(jobs, run):
             if not isinstance(event, TextDelta):
-                plan = plan_object(index, event)
+                plan = plan_event(index, event)
                 if plan is not None:
                     yield response_dict(
                         CompletionResponse(

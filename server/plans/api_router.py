@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 
-from server.dependencies import cancel_on_disconnect, engine_of, plans_of
+from planner import PlanResult
+from server.dependencies import cancel_on_disconnect, engine_of, planner_of
 from server.plans.protocol import AnalyzeRequest, AnalyzeResponse, Deleted, PlanList
 from server.request_context import check_model
 from server.sampling import analysis_sampling
@@ -13,8 +14,8 @@ router = APIRouter()
 
 
 @router.get("/v1/plans/{plan_id}")
-async def get_plan(plan_id: str, raw: Request) -> dict[str, object]:
-    return await plans_of(raw).get(plan_id)
+async def get_plan(plan_id: str, raw: Request) -> PlanResult:
+    return await planner_of(raw).get(plan_id)
 
 
 @router.get("/v1/plans")
@@ -23,12 +24,12 @@ async def list_plans(
     conversation: str = Query(..., min_length=1, max_length=200),
     limit: int = Query(20, ge=1, le=100),
 ) -> PlanList:
-    return PlanList(data=await plans_of(raw).list(conversation, limit))
+    return PlanList(data=await planner_of(raw).list(conversation, limit))
 
 
 @router.delete("/v1/plans/{plan_id}")
 async def delete_plan(plan_id: str, raw: Request) -> Deleted:
-    await plans_of(raw).delete(plan_id)
+    await planner_of(raw).delete(plan_id)
     return Deleted(id=plan_id, deleted=True)
 
 
@@ -38,7 +39,7 @@ async def analyze(body: AnalyzeRequest, raw: Request) -> AnalyzeResponse:
     engine = engine_of(raw)
     model = check_model(engine, body.model)
     messages = [{"role": m.role, "content": m.text()} for m in body.messages]
-    plan = await plans_of(raw).analyze(
+    plan = await planner_of(raw).analyze(
         engine, messages, body.assistant, body.user, body.plan, analysis_sampling(body), model
     )
     return AnalyzeResponse(plan=plan)

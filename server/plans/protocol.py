@@ -1,27 +1,17 @@
-"""Request and response models of the plan API (pydantic only)."""
+"""Request and response models of the plan API and of plan chunks in streams (pydantic only).
+
+The plan itself is ``planner.PlanResult``: its schema, with a description on each field,
+is the contract ``/openapi.json`` publishes and the SDK is checked against.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from planner.config import PlanConfig
+from planner import Fork, PlanRequest, PlanResult, Score, Snapshot
 from server.protocol import ChatMessage, StrictModel
-
-
-class PlanRequest(PlanConfig):
-    """The `plan` object of a completion request."""
-
-    previous_id: str | None = Field(
-        None,
-        min_length=1,
-        max_length=160,
-        description="the plan of the previous turn, if not found by the conversation hash",
-    )
-
-    def config(self) -> PlanConfig:
-        return PlanConfig(**self.model_dump(exclude={"previous_id"}))
 
 
 class AnalyzeRequest(StrictModel):
@@ -39,15 +29,53 @@ class AnalyzeRequest(StrictModel):
 
 
 class AnalyzeResponse(BaseModel):
-    plan: dict[str, Any]
+    plan: PlanResult
 
 
 class PlanList(BaseModel):
-    object: str = "list"
-    data: list[dict[str, Any]]
+    object: Literal["list"] = "list"
+    data: list[PlanResult] = Field(description="the conversation's plans, newest first")
 
 
 class Deleted(BaseModel):
     id: str
-    object: str = "plan.deleted"
+    object: Literal["plan.deleted"] = "plan.deleted"
     deleted: bool
+
+
+class _PlanEvent(BaseModel):
+    index: int = Field(description="the choice this event belongs to")
+    id: str = Field(description="the plan's id")
+
+
+class SnapshotChunk(_PlanEvent):
+    """The plan at one refresh, as soon as its rollouts are resolved."""
+
+    type: Literal["snapshot"] = "snapshot"
+    snapshot: Snapshot
+
+
+class ScoreChunk(_PlanEvent):
+    """One snapshot's prediction scored, as soon as its ending was realised."""
+
+    type: Literal["score"] = "score"
+    score: Score
+
+
+class ForkChunk(_PlanEvent):
+    """A refresh where a horizon's plan moved far from the one before."""
+
+    type: Literal["fork"] = "fork"
+    fork: Fork
+
+
+class PlanChunk(PlanResult):
+    """The complete plan of one choice: its last plan event, before ``[DONE]``."""
+
+    index: int = Field(description="the choice this plan belongs to")
+    type: Literal["plan"] = "plan"
+
+
+PlanEvent = Annotated[
+    SnapshotChunk | ScoreChunk | ForkChunk | PlanChunk, Field(discriminator="type")
+]

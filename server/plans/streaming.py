@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from planner.events import ForkFound, ScoreReady, SnapshotReady
-from server.choices import ChoiceEvent, FinalPlan
+from planner import ChoiceEvent, ForkFound, PlanStored, ScoreReady, SnapshotReady
+from server.plans.protocol import ForkChunk, PlanChunk, PlanEvent, ScoreChunk, SnapshotChunk
 
 
-def plan_object(index: int, event: ChoiceEvent) -> dict[str, Any] | None:
+def plan_event(index: int, event: ChoiceEvent) -> PlanEvent | None:
     """The chunk-level `plan` for a plan event of choice ``index``; None for text events."""
     if isinstance(event, SnapshotReady):
-        body = event.snapshot.model_dump(mode="json")
-        return {"index": index, "id": event.plan_id, "type": "snapshot", "snapshot": body}
+        return SnapshotChunk(index=index, id=event.plan_id, snapshot=event.snapshot)
     if isinstance(event, ScoreReady):
-        body = event.score.model_dump(mode="json")
-        return {"index": index, "id": event.plan_id, "type": "score", "score": body}
+        return ScoreChunk(index=index, id=event.plan_id, score=event.score)
     if isinstance(event, ForkFound):
-        body = event.fork.model_dump(mode="json")
-        return {"index": index, "id": event.plan_id, "type": "fork", "fork": body}
-    if isinstance(event, FinalPlan):
-        return {"index": index, "type": "plan", **event.payload}
+        return ForkChunk(index=index, id=event.plan_id, fork=event.fork)
+    if isinstance(event, PlanStored):
+        return PlanChunk(index=index, **dict(event.result))
     return None

@@ -70,10 +70,9 @@ def test_a_plan_with_no_reached_rollout_does_not_score_perfectly() -> None:
     such endings are scored): the plan predicted nothing right and must score worse than
     certainty.
 
-    Fails today: evaluation.score_prediction ignores ``not_reached``; with no candidates the
-    smoothed "other" bucket gets p = .5 / (0 + .5) = 1, so log score 0 and Brier 0, the best
-    possible values, enter the comparison (seen end to end on the "turn" horizon with a short
-    lookahead).
+    A regression guard: were ``not_reached`` ignored, with no candidates the smoothed
+    "other" bucket would get p = .5 / (0 + .5) = 1, so log score 0 and Brier 0, the best
+    possible values, would enter the comparison.
     """
     empty = _snapshot([], not_reached=8)
     s = score_prediction(5, "turn", empty, " The cat sat.", 4, TextClusterer())

@@ -21,7 +21,7 @@ from planner.engine.protocol import Delta, Sampling
 from planner.evaluation import plan_divergence
 from planner.events import Event, ForkFound, PlanFinished, ScoreReady, SnapshotReady, TextDelta
 from planner.follow import follow
-from planner.generation import PlannedGeneration
+from planner.generation import generate
 from planner.plan import Plan
 
 SENTENCE_STOPS = frozenset({ID["."], ID["!"]})  # tokens after which a sentence ends in text
@@ -50,7 +50,7 @@ async def planned(
     engine: MarkovEngine, prompt: Sequence[int], sampling: Sampling, cfg: PlanConfig
 ) -> tuple[list[Event], Plan]:
     """All events of one planned generation, and its finished plan."""
-    gen = PlannedGeneration(engine, prompt, sampling, cfg, TextClusterer())
+    gen = generate(engine, prompt, sampling, cfg, TextClusterer())
     events = [e async for e in gen.events()]
     last = events[-1]
     assert isinstance(last, PlanFinished)
@@ -85,8 +85,8 @@ async def ended_turns(
 ) -> list[tuple[list[int], Plan]]:
     """(main tokens, plan) of seeded runs whose turn ended with <eos>.
 
-    Each run gets a plan id from its seed: rollout seeds derive from seed and id, so the
-    plans, not only the texts, are the same on every run.
+    Rollout seeds derive from the request seed and each rollout's position and ordinal, so
+    the plans, not only the texts, are the same on every run.
     """
     out = []
     for seed in seeds:
@@ -133,8 +133,8 @@ async def test_snapshots_are_consistent_summaries_of_k_rollouts(engine: MarkovEn
 async def test_stats_count_each_carried_rollout_once(engine: MarkovEngine) -> None:
     """``stats.rollouts_carried`` counts the rollouts the snapshots really carried over.
 
-    Fails today: Refresh.carried keeps the ids of tentatively carried rollouts that were later
-    dropped for disagreeing with the main text, and the stats add len(refresh.carried).
+    A regression guard: the stats must not count tentatively carried rollouts that were later
+    dropped for disagreeing with the main text.
     """
     k = 8
     for _, plan in await ended_turns(engine, config(rollouts=k), range(4)):
@@ -214,7 +214,7 @@ async def test_every_snapshot_with_a_realised_ending_in_reach_is_scored(
         assert not scores, f"scores for no snapshot: {sorted(scores)}"
         assert {h: plan.unscored.get(h, 0) for h in cfg.horizons} == unscored
         for h in cfg.horizons:
-            assert plan.comparison[h]["n"] == sum(s.horizon == h for s in plan.scores)
+            assert plan.comparison[h].n == sum(s.horizon == h for s in plan.scores)
 
 
 async def test_score_events_match_the_plan(engine: MarkovEngine) -> None:
@@ -291,11 +291,10 @@ class SlowMainEngine(MarkovEngine):
 async def test_no_sentence_fork_across_a_sentence_end_when_the_main_text_is_slow() -> None:
     """A sentence plan is never compared with the next sentence's plan.
 
-    Fails today: generation.py ``_compare`` decides "same unit" from the main text's boundaries
-    certain *at that moment*. A "." only becomes a certain end once the next non-blank token
-    arrives; when the snapshot after the "." is ready first (its carried rollouts resolved
-    already), both snapshots look like one sentence and a fork of divergence up to 1 is
-    reported at the sentence start.
+    A "." only becomes a certain end once the next non-blank token arrives; when the
+    snapshot after the "." is ready first (its carried rollouts resolved already), a
+    comparison made from the boundaries certain *at that moment* would see one sentence
+    and report a fork of divergence up to 1 at the sentence start. The evaluator waits.
     """
     engine = SlowMainEngine()
     cfg = config(horizons=("sentence",), fork_threshold=0.0)
@@ -331,11 +330,9 @@ async def test_plan_round_trips_through_json(engine: MarkovEngine) -> None:
 async def test_seeded_plan_with_fixed_id_is_reproducible(engine: MarkovEngine) -> None:
     """The same request (seed and plan id) twice gives the same plan, rollouts included.
 
-    Fails today: the snapshot's RolloutView text/tokens are read in a worker thread
-    (generation.py ``asyncio.to_thread(refresh.snapshot, ...)``) while the event loop keeps
-    extending the same rollouts for later refreshes, so how much text a view shows depends on
-    thread timing (and can run past this snapshot's lookahead). Endings and candidates are
-    reproducible.
+    A regression guard: the views are frozen on the event loop before clustering runs in a
+    worker thread; were they read in the thread while later refreshes extend the same
+    rollouts, how much text a view shows would depend on thread timing.
     """
     cfg = config(include_rollouts=True, max_lookahead_tokens=8, id="plan-repro")
     given = " The cat sat and the dog ran."
@@ -343,9 +340,9 @@ async def test_seeded_plan_with_fixed_id_is_reproducible(engine: MarkovEngine) -
 
     async def views(seed: int) -> list[list[tuple[str, int]]]:
         out = []
-        async for e in follow(
-            engine, prompt, given, cfg, TextClusterer(), sampling=Sampling(seed=seed)
-        ):
+        async for e in (
+            await follow(engine, prompt, given, cfg, TextClusterer(), sampling=Sampling(seed=seed))
+        ).events():
             if isinstance(e, PlanFinished):
                 out = [[(r.text, r.tokens) for r in s.rollouts or []] for s in e.plan.snapshots]
         return out
@@ -368,9 +365,17 @@ async def test_user_horizon_scores_the_given_reply_with_its_exact_logprob(
     prompt = chat_prompt(engine)
     events = [
         e
-        async for e in follow(
-            engine, prompt, assistant, cfg, TextClusterer(), sampling=Sampling(seed=1), user=user
-        )
+        async for e in (
+            await follow(
+                engine,
+                prompt,
+                assistant,
+                cfg,
+                TextClusterer(),
+                sampling=Sampling(seed=1),
+                user=user,
+            )
+        ).events()
     ]
     last = events[-1]
     assert isinstance(last, PlanFinished)
@@ -387,6 +392,6 @@ async def test_user_horizon_scores_the_given_reply_with_its_exact_logprob(
     unit = plan.realised["user"][0]
     assert (unit.text, unit.start_position) == (user.strip(), n)
     assert plan.text == assistant and plan.completion_tokens == n
-    assert plan.comparison["user"]["n"] == len(user_scores)
+    assert plan.comparison["user"].n == len(user_scores)
     # the rollouts did predict user replies
     assert any(s.horizons["user"].candidates for s in plan.snapshots)

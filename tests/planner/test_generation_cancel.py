@@ -12,7 +12,7 @@ from test_generation import config
 from planner.clustering import TextClusterer
 from planner.engine.protocol import Sampling
 from planner.events import Event, SnapshotReady
-from planner.generation import PlannedGeneration
+from planner.generation import generate
 
 
 def _other_tasks() -> set[asyncio.Task[object]]:
@@ -24,7 +24,7 @@ async def test_closing_the_event_stream_early_stops_all_engine_work() -> None:
     rollout: nothing stays running in the engine or the event loop."""
     engine = MarkovEngine(step_delay=0.001)
     before = _other_tasks()
-    gen = PlannedGeneration(
+    gen = generate(
         engine,
         chat_prompt(engine),
         Sampling(max_tokens=10_000, seed=2, ignore_eos=True),
@@ -54,7 +54,7 @@ async def test_cancelling_the_consumer_stops_all_engine_work() -> None:
     seen: list[Event] = []
 
     async def consume() -> None:
-        gen = PlannedGeneration(
+        gen = generate(
             engine,
             chat_prompt(engine),
             Sampling(max_tokens=10_000, seed=4, ignore_eos=True),

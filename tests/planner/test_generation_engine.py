@@ -11,7 +11,7 @@ from planner.config import PlanConfig
 from planner.engine.protocol import Sampling
 from planner.events import Event, PlanFinished, SnapshotReady, TextDelta
 from planner.follow import follow
-from planner.generation import PlannedGeneration
+from planner.generation import PlannedGeneration, generate
 
 MESSAGES = [{"role": "user", "content": "What is 2+2? Answer in one short sentence."}]
 
@@ -34,7 +34,7 @@ def test_chat_plan_with_all_four_horizons(live: LiveServer) -> None:
         max_lookahead_tokens=32,
         clustering="text",
     )
-    gen = PlannedGeneration(
+    gen = generate(
         live.engine, _prompt(live), Sampling(max_tokens=24, seed=3), config, TextClusterer()
     )
     events = live.run(_events(gen))
@@ -79,15 +79,17 @@ def test_follow_scores_a_given_reply_and_user_turn(live: LiveServer) -> None:
     async def run() -> list[Event]:
         return [
             e
-            async for e in follow(
-                live.engine,
-                _prompt(live),
-                "2 + 2 is 4. That is basic arithmetic.",
-                config,
-                TextClusterer(),
-                sampling=Sampling(seed=1),
-                user="Thanks!",
-            )
+            async for e in (
+                await follow(
+                    live.engine,
+                    _prompt(live),
+                    "2 + 2 is 4. That is basic arithmetic.",
+                    config,
+                    TextClusterer(),
+                    sampling=Sampling(seed=1),
+                    user="Thanks!",
+                )
+            ).events()
         ]
 
     plan = next(e.plan for e in live.run(run()) if isinstance(e, PlanFinished))

@@ -5,7 +5,8 @@
 3. A plan's probabilities approach the exact ending probabilities at the sampling rate
    1/sqrt(K).
 
-Every run uses a fixed Sampling.seed and a fixed plan id (rollout seeds derive from both), so
+Every run uses a fixed Sampling.seed (rollout seeds derive from it and the rollout's position
+and ordinal, never from the plan id), so
 for given planner code the samples, and therefore the p-values, are the same on every run: the
 chi-square tests cannot flake, and they pass because the planner is right. A test that makes
 several comparisons splits P_MIN between them (Bonferroni), so that a change in the planner's
@@ -31,7 +32,7 @@ from planner.config import PlanConfig
 from planner.engine.protocol import Sampling
 from planner.events import PlanFinished, SnapshotReady, TextDelta
 from planner.follow import follow
-from planner.generation import PlannedGeneration
+from planner.generation import generate
 from planner.plan import Plan
 
 P_MIN = 1e-3  # reject "same distribution" below this; fixed seeds make each p a constant
@@ -98,7 +99,7 @@ async def plan_of(
     """(main tokens as streamed, finished plan) of one planned generation."""
     tokens: list[int] = []
     plan = None
-    async for event in PlannedGeneration(engine, prompt, sampling, cfg, TextClusterer()).events():
+    async for event in generate(engine, prompt, sampling, cfg, TextClusterer()).events():
         if isinstance(event, TextDelta):
             tokens += event.delta.token_ids
         elif isinstance(event, PlanFinished):
@@ -200,9 +201,9 @@ async def test_carried_rollouts_are_distributed_as_fresh_ones(engine: MarkovEngi
     )
     for i in range(n_runs):
         cfg = carry_config(lookahead, f"carry-{i}")
-        async for event in follow(
-            engine, prompt, GIVEN, cfg, TextClusterer(), sampling=Sampling(seed=i)
-        ):
+        async for event in (
+            await follow(engine, prompt, GIVEN, cfg, TextClusterer(), sampling=Sampling(seed=i))
+        ).events():
             if isinstance(event, SnapshotReady) and event.snapshot.rollouts is not None:
                 for r in event.snapshot.rollouts:
                     seen[event.snapshot.position][r.carried][r.endings["sentence"]] += 1

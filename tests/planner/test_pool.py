@@ -11,14 +11,14 @@ from planner.clustering import TextClusterer
 from planner.config import PlanConfig
 from planner.engine.protocol import Sampling
 from planner.events import PlanFinished
-from planner.generation import PlannedGeneration
+from planner.generation import generate
 from planner.pool import TAIL_IN_FLIGHT_FACTOR
 
 
 async def _concurrency(cfg: PlanConfig, seed: int) -> tuple[int, int]:
     """(most rollouts running beside the main text, most running after it), polled."""
     engine = MarkovEngine(step_delay=0.002)
-    gen = PlannedGeneration(
+    gen = generate(
         engine,
         chat_prompt(engine),
         Sampling(max_tokens=40, seed=seed, ignore_eos=True),

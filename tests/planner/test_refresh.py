@@ -10,7 +10,7 @@ from planner.clustering import TextClusterer
 from planner.config import PlanConfig
 from planner.engine.protocol import Sampling
 from planner.events import PlanFinished, TextDelta
-from planner.generation import PlannedGeneration
+from planner.generation import generate
 from planner.plan import Plan
 
 PARAGRAPH = ID["\n\n"]
@@ -31,7 +31,7 @@ def config(**changes: object) -> PlanConfig:
 async def run(cfg: PlanConfig, seed: int) -> tuple[list[int], Plan, int]:
     """(main tokens, plan, tokens the engine generated) of one seeded run."""
     engine = MarkovEngine()
-    gen = PlannedGeneration(
+    gen = generate(
         engine,
         chat_prompt(engine),
         Sampling(max_tokens=200, seed=seed),

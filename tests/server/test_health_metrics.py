@@ -30,7 +30,7 @@ def test_ready_flipped_from_503_to_200(live: LiveServer) -> None:
 def test_ready_means_the_default_clustering_model_is_loaded(live: LiveServer) -> None:
     """/ready waits for it, so that the first planned requests do not (they used to wait
     ~10 s for it to load)."""
-    assert live.app.state.plans.has_clusterer("embedding")
+    assert live.app.state.planner.has_clusterer("embedding")
 
 
 def test_models_lists_the_served_model(client: openai.OpenAI, live: LiveServer) -> None:

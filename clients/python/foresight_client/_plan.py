@@ -101,6 +101,10 @@ class PlanStats(ForesightModel):
     """Tokens the snapshots used, carried or fresh."""
     carried_rollout_tokens: int = 0
     """Of those, tokens carried over instead of generated again."""
+    rollout_prompt_tokens: int = 0
+    """Prompt tokens of the rollouts' engine requests."""
+    rollout_cached_prompt_tokens: int = 0
+    """Of those, tokens the engine's prefix cache served."""
     wall_seconds: float = 0.0
     """Wall time spent planning."""
 

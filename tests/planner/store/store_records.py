@@ -17,6 +17,7 @@ from planner.plan import (
     TokensToEnd,
     Unit,
 )
+from planner.plan_evaluator import aggregate
 from planner.store.record import PlanRecord
 
 
@@ -58,6 +59,22 @@ def make_snapshot(position: int, salt: int = 0) -> Snapshot:
 
 def make_plan(plan_id: str, *, snapshots: int = 2, salt: int = 0) -> Plan:
     """A finished plan; ``salt`` shows up in the text and every snapshot (to check wholeness)."""
+    scores = [
+        Score(
+            position=0,
+            horizon="sentence",
+            realised="The plan said so.",
+            realised_tokens=5,
+            log_score=-0.6931471805599453,
+            uniform_log_score=-1.3862943611198906,
+            top1=True,
+            in_candidates=True,
+            brier=0.25,
+            tokens_abs_error=1.0,
+            interval_covered=True,
+            model_logprob=-0.1,
+        )
+    ]
     return Plan(
         id=plan_id,
         config=PlanConfig.model_validate({"rollouts": 8, "refresh": "sentence"}),
@@ -67,23 +84,8 @@ def make_plan(plan_id: str, *, snapshots: int = 2, salt: int = 0) -> Plan:
         finished=True,
         snapshots=[make_snapshot(i * 10, salt) for i in range(snapshots)],
         realised={"sentence": [Unit(start_position=0, end_position=5, text="The plan said so.")]},
-        scores=[
-            Score(
-                position=0,
-                horizon="sentence",
-                realised="The plan said so.",
-                realised_tokens=5,
-                log_score=-0.6931471805599453,
-                uniform_log_score=-1.3862943611198906,
-                top1=True,
-                in_candidates=True,
-                brier=0.25,
-                tokens_abs_error=1.0,
-                interval_covered=True,
-                model_logprob=-0.1,
-            )
-        ],
-        comparison={"sentence": {"mean_log_score": -0.69, "n": 1}},
+        scores=scores,
+        comparison=aggregate(scores, ("sentence",)),
         stats=Stats(refreshes=snapshots, rollouts_started=8 * snapshots, wall_seconds=0.5),
         unscored={"turn": 1},
     )

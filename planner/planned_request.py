@@ -1,0 +1,135 @@
+"""One planned request after its checks: run each choice, then keep its plan."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from planner.config import PlanConfig
+from planner.conversation import conversation_id, turn_key
+from planner.engine.protocol import Engine, Sampling
+from planner.errors import StoreError
+from planner.events import ChoiceEvent, PlanFinished, PlanStored
+from planner.generation import generate
+from planner.plan import NextTurn, Plan, PlanResult
+from planner.store import PlanRecord, PlanStore
+
+if TYPE_CHECKING:
+    from planner.service import Planner
+
+Messages = list[dict[str, str]]
+
+
+def choice_plan_id(plan_id: str, index: int) -> str:
+    """Choice 0 keeps the requested id; choice i > 0 gets ``id-i``."""
+    return plan_id if index == 0 else f"{plan_id}-{index}"
+
+
+def result_of(record: PlanRecord, *, stored: bool, store_error: str | None = None) -> PlanResult:
+    """The plan as the API returns it, from what the store keeps."""
+    next_turn = NextTurn.model_validate(record.next_turn) if record.next_turn else None
+    return PlanResult(
+        **record.plan.model_dump(),
+        stored=stored,
+        store_error=store_error,
+        conversation=record.conversation,
+        model=record.model,
+        created=record.created,
+        next_turn=next_turn,
+    )
+
+
+@dataclass
+class Keeper:
+    """Stores finished plans; a store failure never loses the text (``stored: false``)."""
+
+    store: PlanStore
+    on_store_error: Callable[[str], None]
+
+    async def keep(
+        self, plan: Plan, model: str, messages: Messages | None, previous: NextTurn | None
+    ) -> PlanResult:
+        record = PlanRecord(
+            plan=plan,
+            model=model,
+            created=time.time(),
+            conversation=conversation_id(messages) if messages else None,
+            turn_key=turn_key(messages) if messages else None,
+        )
+        try:
+            await self.store.put(record)
+        except StoreError as exc:
+            self.on_store_error("put")
+            result = result_of(record, stored=False, store_error=exc.message)
+        else:
+            result = result_of(record, stored=True)
+        result.previous_turn = previous
+        return result
+
+    async def release(self, plan_id: str) -> None:
+        """Free an id claimed for a plan that never finished (the request failed or left)."""
+        with contextlib.suppress(StoreError):
+            record = await self.store.get(plan_id)
+            if record is not None and not record.plan.finished:
+                await self.store.delete(plan_id)
+
+
+class PlannedRequest:
+    """What an endpoint runs for a planned request: one ``run`` per choice."""
+
+    def __init__(
+        self,
+        planner: Planner,
+        engine: Engine,
+        config: PlanConfig,
+        *,
+        model: str,
+        request_id: str,
+        messages: Messages | None,
+        previous: NextTurn | None,
+        claimed: Sequence[str],
+    ) -> None:
+        self._planner = planner
+        self._engine = engine
+        self.config = config
+        self._model = model
+        self._request_id = request_id
+        self._messages = messages
+        self.previous = previous
+        self._claimed = set(claimed)
+
+    async def run(
+        self, index: int, prompt_ids: Sequence[int], sampling: Sampling
+    ) -> AsyncIterator[ChoiceEvent]:
+        """Choice ``index``: text, snapshots, scores and forks as they come, then the stored
+        plan (``PlanStored``)."""
+        config = self.config
+        if config.id is not None:
+            config = config.model_copy(update={"id": choice_plan_id(config.id, index)})
+        generation = generate(
+            self._engine,
+            prompt_ids,
+            sampling,
+            config,
+            await self._planner.clusterer(config.clustering),
+            request_id=f"{self._request_id}-{index}",
+            rollout_slots=self._planner.slots,
+        )
+        keeper, finished = self._planner.keeper, False
+        try:
+            async with contextlib.aclosing(generation.events()) as events:
+                async for event in events:
+                    if isinstance(event, PlanFinished):
+                        kept = await keeper.keep(
+                            event.plan, self._model, self._messages, self.previous
+                        )
+                        finished = True
+                        yield PlanStored(kept)
+                    else:
+                        yield event
+        finally:
+            if not finished and generation.plan.id in self._claimed:
+                await keeper.release(generation.plan.id)
