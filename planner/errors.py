@@ -5,6 +5,7 @@
     │   └── ContextLengthError     prompt or prompt + max_tokens exceeds the context
     ├── NotFoundError              a named thing does not exist (HTTP 404)
     ├── EngineUnavailableError     the engine is starting, stopping or dead (HTTP 503)
+    │   └── RolloutsFailedError    the engine kept failing a plan's rollouts
     └── StoreError                 the plan store failed (the text is still delivered)
 
 The server maps each class to the OpenAI error shape in one place
@@ -53,6 +54,10 @@ class EngineUnavailableError(ForesightError):
 
     status_code = 503
     error_type = "service_unavailable"
+
+
+class RolloutsFailedError(EngineUnavailableError):
+    """The engine failed K fresh rollouts of one refresh: that plan cannot be made."""
 
 
 class StoreError(ForesightError):

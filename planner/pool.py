@@ -74,6 +74,7 @@ class RolloutPool:
         # long ones): a rollout runs only as far as the refreshes it serves need.
         self.horizons_at = horizons_at
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.failures: list[Exception] = []  # engine errors of rollouts, oldest first
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -170,9 +171,10 @@ class RolloutPool:
                     await self._generate_user(r)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("rollout %s failed", r.id)
+        except Exception as exc:
+            log.warning("rollout %s failed: %r", r.id, exc)
             r.aborted = True
+            self.failures.append(exc)
         finally:
             r.running = False
             self._tasks.pop(r.id, None)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from planner.clustering import Clusterer
 from planner.config import Horizon, assistant_horizon
+from planner.errors import RolloutsFailedError
 from planner.implicit import collision_probability, first_token_distance
 from planner.plan import HorizonSnapshot, Implicit, RolloutView, Snapshot
 from planner.pool import RolloutPool
@@ -53,6 +54,13 @@ class Refresh:
                     self.carried.add(r.id)
                     r.memberships.add(t)
         while len(self.members) < k:
+            # A fresh rollout leaves only by failing: replacing the failures of a broken
+            # engine for ever would spin, so K of them end the refresh with an error.
+            if self._fresh - k >= k:
+                last = type(pool.failures[-1]).__name__ if pool.failures else "unknown"
+                raise RolloutsFailedError(
+                    f"the engine failed {k} rollouts of the plan at position {t} ({last})."
+                )
             self.members.append(pool.fresh(t, self._fresh))
             self._fresh += 1
         done, horizons = True, self.horizons

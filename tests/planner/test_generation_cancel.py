@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
 
 import pytest
 from markov_engine import MarkovEngine, chat_prompt
 from test_generation import config
 
 from planner.clustering import TextClusterer
-from planner.engine.protocol import Sampling
+from planner.engine.protocol import Delta, Sampling
+from planner.errors import RolloutsFailedError
 from planner.events import Event, SnapshotReady
 from planner.generation import generate
 
@@ -72,3 +74,25 @@ async def test_cancelling_the_consumer_stops_all_engine_work() -> None:
         await task
     assert engine.active == set()
     assert _other_tasks() == before
+
+
+class RolloutsFailEngine(MarkovEngine):
+    """The synthetic engine, whose rollout requests all fail (a broken engine)."""
+
+    def generate(self, request_id: str, *args: Any, **kwargs: Any) -> AsyncIterator[Delta]:
+        if not request_id.endswith("-main"):
+            raise RuntimeError("engine core died")
+        return super().generate(request_id, *args, **kwargs)
+
+
+async def test_rollouts_that_keep_failing_end_the_plan_with_an_error() -> None:
+    """A refresh does not replace failed rollouts for ever (before, it spun on the event loop
+    starting fresh ones): after K failures the generation raises a clear error."""
+    engine = RolloutsFailEngine()
+    gen = generate(
+        engine, chat_prompt(engine), Sampling(max_tokens=8, seed=1), config(), TextClusterer()
+    )
+    with pytest.raises(RolloutsFailedError, match=r"failed 8 rollouts .* \(RuntimeError\)"):
+        async for _ in gen.events():
+            pass
+    assert engine.active == set()
