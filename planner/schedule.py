@@ -22,6 +22,7 @@ class RefreshSchedule:
         self.config = config
         self.main = main
         self._horizons_at: dict[int, tuple[Horizon, ...]] = {}  # in scheduling order
+        self._points: set[int] = set()  # every refresh point, planned or not
         self._settling: set[int] = set()  # refreshes still gathering members
         self._next_interval = 0
         self._last_planned: dict[Horizon, tuple[int, int]] = {}  # (point index, text offset)
@@ -60,31 +61,31 @@ class RefreshSchedule:
 
     def carry_floor(self) -> int:
         """The shortest prefix any refresh may still carry rollouts over to."""
-        latest = max(self._horizons_at, default=-1) + 1  # later refreshes come after this
+        latest = max(self._points, default=-1) + 1  # later refreshes come after this
         return min(self._settling, default=latest)
 
-    def positions_of(self, horizon: Horizon) -> list[int]:
-        """Scheduled refresh positions that plan ``horizon``, in order."""
-        return sorted(t for t, hs in self._horizons_at.items() if horizon in hs)
-
     def _add(self, points: list[tuple[int, Trigger]]) -> list[tuple[int, Trigger]]:
-        """Register the points not yet scheduled and within the text; return those."""
+        """Register the new points within the text; return those that plan a horizon (a
+        point where every horizon is thinned out by ``refresh_every`` needs no refresh)."""
         added = []
         for position, trigger in points:
-            if position in self._horizons_at or position < 0:
+            if position in self._points or position < 0:
                 continue
             if self.main.finished and position >= len(self.main.tokens):
                 continue
-            self._horizons_at[position] = self._due(position)
-            self._settling.add(position)
-            added.append((position, trigger))
+            due = self._due(position)
+            self._points.add(position)
+            if due:
+                self._horizons_at[position] = due
+                self._settling.add(position)
+                added.append((position, trigger))
         return added
 
     def _due(self, position: int) -> tuple[Horizon, ...]:
         """The horizons the refresh at ``position`` plans: each at every ``every(h)``-th
         refresh point, at the first, and (paragraph) at the first of each new paragraph.
         Called once per refresh point, in position order."""
-        point = len(self._horizons_at)  # this point's index
+        point = len(self._points)  # this point's index
         offset = self.main.offset(position)
         due = []
         for h in self.config.horizons:

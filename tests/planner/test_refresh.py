@@ -129,3 +129,18 @@ def test_configs_stay_hashable_and_the_cadence_has_one_order() -> None:
     assert a == b and hash(a) == hash(b) and len({a, b}) == 1
     assert list(a.refresh_every or {}) == ["paragraph", "turn"]
     assert hash(a) != hash(config(refresh_every={}))
+
+
+async def test_a_point_where_no_horizon_is_due_is_skipped() -> None:
+    """With only thinned horizons (turn every 3rd point), the points in between plan nothing:
+    they start no rollouts and take no snapshot (before, they sampled K rollouts for an
+    empty snapshot and crashed counting their tokens)."""
+    cfg = config(horizons=("turn",), refresh_every={"turn": 3})
+    for seed in range(4):
+        tokens, plan, _ = await run(cfg, seed)
+        every_point = await run(config(horizons=("turn",), refresh_every={}), seed)
+        points = [s.position for s in every_point[1].snapshots]
+        assert tokens == every_point[0]
+        assert [s.position for s in plan.snapshots] == points[::3]
+        assert all(s.horizons for s in plan.snapshots)
+        assert plan.stats.refreshes == len(plan.snapshots)
