@@ -17,8 +17,8 @@ serve: model
 	$(BIN)/foresight serve --host $(HOST) --port $(PORT)
 
 lint: setup
-	$(BIN)/ruff check planner server clients tests
-	$(BIN)/ruff format --check planner server clients tests
+	$(BIN)/ruff check planner server bench clients tests
+	$(BIN)/ruff format --check planner server bench clients tests
 
 typecheck: setup
 	$(BIN)/mypy

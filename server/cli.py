@@ -150,86 +150,10 @@ def _add_chat(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    # Imported here: the benchmark (and rich, tqdm) are for this subcommand only.
-    import dataclasses
+    # Imported here: only the benchmark knows both layers, and only this subcommand needs it.
+    from bench.command import run
 
-    from planner.bench import run as bench_run
-    from planner.bench.core import BenchSettings
-    from planner.bench.table import render, write_json
-
-    try:
-        prompts = bench_run.load_prompts(args.prompts)
-        # Load mode plans one configuration: the server's default horizons unless given.
-        horizons = args.horizons or ("sentence,paragraph,turn" if args.load else None)
-        plan_configs = bench_run.configs(
-            horizons,
-            args.refresh,
-            every=[bench_run.parse_refresh_every(e) for e in args.refresh_every or []] or [None],
-            in_flight=bench_run.parse_counts(args.in_flight) if args.in_flight else [None],
-            rollouts=args.rollouts,
-            max_lookahead_tokens=args.lookahead,
-            clustering=args.clustering,
-        )
-        if args.load:
-            return _bench_load(args, prompts, bench_run.plan_body(plan_configs[0]))
-        engine = _engine_config(args)
-        settings = BenchSettings(
-            configs=plan_configs,
-            prompts=prompts,
-            max_tokens=args.max_tokens or 128,
-            seed=args.seed,
-            sweep_batches=bench_run.sweep_batches(args.sweep_batches),
-            sweep_tokens=args.sweep_tokens or 64,
-            naive=args.naive,
-            extra={"quick": args.quick, "engine": dataclasses.asdict(engine)},
-        )
-    except (OSError, ValueError) as exc:
-        print(f"foresight bench: {exc}", file=sys.stderr)
-        return 2
-    if args.quick:
-        settings = bench_run.quick_settings(settings, args.max_tokens, args.sweep_tokens)
-    report = bench_run.run_on_new_engine(engine, settings, args.clustering)
-    if args.vllm_openai:  # after the bench engine is shut down: one engine at a time
-        from planner.bench.servers import EngineArgs
-        from server.loadgen import compare_servers
-
-        report["servers"] = compare_servers(
-            EngineArgs.from_config(engine),
-            prompts,
-            requests=args.server_requests,
-            max_tokens=settings.max_tokens,
-            seed=args.seed,
-        )
-    render(report)
-    if args.json:
-        write_json(report, args.json)
-        print(f"wrote {args.json}")
-    return 0
-
-
-def _bench_load(args: argparse.Namespace, prompts: list[str], plan: dict[str, object]) -> int:
-    import asyncio
-
-    from planner.bench.table import render_load, write_json
-    from server.loadgen import run_load
-
-    # main() logs at INFO; httpx's per-request lines would scribble over the progress bar.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    report = asyncio.run(
-        run_load(
-            args.base_url or "http://127.0.0.1:8000",
-            prompts,
-            concurrency=args.concurrency,
-            requests=args.requests or 2 * args.concurrency,
-            max_tokens=args.max_tokens or 128,
-            plan=plan,
-            seed=args.seed,
-        )
-    )
-    render_load(report)
-    if args.json:
-        write_json({"load": report}, args.json)
-    return 1 if report["errors"] else 0
+    return run(args, _engine_config)
 
 
 def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

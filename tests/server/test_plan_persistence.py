@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -18,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from live_server import ExtraServer, LiveServer, free_port
+from process_group import ENGINE_START_SECONDS, ProcessGroup
 
 from planner.store import SQLitePlanStore
 from tests.planner.store.redis_server import RedisServer
@@ -109,42 +108,19 @@ def test_a_store_that_is_down_still_delivers_the_text(live: LiveServer) -> None:
         server.stop()
 
 
+@pytest.mark.timeout(ENGINE_START_SECONDS + 300)
 def test_killing_the_server_mid_request_leaves_the_store_consistent(tmp_path: Path) -> None:
     db = tmp_path / "plans.db"
     port = free_port()
+    command = [
+        sys.executable, "-m", "server.cli", "serve", "--port", str(port),
+        "--store", f"sqlite:///{db}", "--max-model-len", "1024",
+        "--gpu-memory-utilization", "0.15",
+    ]  # fmt: skip
     env = {**os.environ, "FORESIGHT_DATA_DIR": str(tmp_path)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--store",
-            f"sqlite:///{db}",
-            "--max-model-len",
-            "1024",
-            "--gpu-memory-utilization",
-            "0.15",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"the subprocess server exited with {proc.returncode}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                    break
-            time.sleep(0.5)
-        else:
-            pytest.fail("the subprocess server never became ready")
+    with ProcessGroup(command, tmp_path / "serve.log", env) as server:
+        server.wait_ready(url)
         done = _chat(url, MESSAGES)["choices"][0]["plan"]["id"]
 
         # Several planned requests in flight, then kill -9 while they run.
@@ -157,9 +133,7 @@ def test_killing_the_server_mid_request_leaves_the_store_consistent(tmp_path: Pa
         for t in threads:
             t.start()
         time.sleep(4.0)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
+        server.kill()
 
     async def check() -> None:
         store = SQLitePlanStore(db)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from planner.bench.stats import (
+from bench.stats import (
     SweepPoint,
     Timing,
     expected_carried_fraction,

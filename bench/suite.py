@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from planner.bench import measure
-from planner.bench.report import build_run, check_targets
-from planner.bench.stats import SweepPoint
+from bench import measure
+from bench.report import build_run, check_targets
+from bench.stats import SweepPoint
 from planner.clustering import Clusterer
 from planner.config import PlanConfig
 from planner.engine.protocol import Engine, Sampling

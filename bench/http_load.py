@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 
-from planner.bench.servers import EngineArgs, foresight_command, free_port, scratch_dir, started
-from planner.bench.servers import vllm_command as vllm_openai_command
-from planner.bench.stats import Timing, latency_summary, ratio, summary
+from bench.servers import EngineArgs, foresight_command, free_port, scratch_dir, started
+from bench.servers import vllm_command as vllm_openai_command
+from bench.stats import Timing, latency_summary, ratio, summary
 
 
 @dataclass

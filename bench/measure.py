@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from planner.bench.stats import SweepPoint, Timing
+from bench.stats import SweepPoint, Timing
 from planner.clustering import Clusterer
 from planner.config import PlanConfig
 from planner.engine.protocol import Delta, Engine, Sampling

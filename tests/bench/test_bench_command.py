@@ -10,6 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+from process_group import ENGINE_START_SECONDS, ProcessGroup
+
 
 def _bench(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -46,40 +49,22 @@ def test_bench_help_names_the_issue_flags() -> None:
         assert flag in out
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
+@pytest.mark.timeout(ENGINE_START_SECONDS + 300)
 def test_sigterm_mid_run_shuts_the_engine_down(tmp_path: Path) -> None:
     """A bench stopped by SIGTERM once its engine runs exits 143 and leaves no process of its
     group (vLLM's engine core included) behind."""
-    log = tmp_path / "bench.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "bench", "--horizons", "sentence",
-             "--refresh", "sentence", "--max-tokens", "256", "--sweep-batches", "1"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            start_new_session=True,  # its own process group: whatever it spawns is in it
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 180
-        while "limit: calibration sweep" not in log.read_text():  # the engine is up
-            assert proc.poll() is None, f"the bench ended before its sweep:\n{log.read_text()}"
-            assert time.monotonic() < deadline, "the engine did not start in 180 s"
+    command = [sys.executable, "-m", "server.cli", "bench", "--horizons", "sentence",
+               "--refresh", "sentence", "--max-tokens", "256", "--sweep-batches", "1"]  # fmt: skip
+    with ProcessGroup(command, tmp_path / "bench.log") as bench:
+        bench.wait_for_line("limit: calibration sweep")  # the engine is up and generating
+        os.kill(bench.pid, signal.SIGTERM)
+        assert bench.proc is not None
+        try:
+            code = bench.proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            bench.fail("the bench did not exit within 120 s of SIGTERM")
+        assert code == 128 + signal.SIGTERM, bench.tail()
+        deadline = time.monotonic() + 60
+        while bench.group_alive() and time.monotonic() < deadline:
             time.sleep(0.2)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == 128 + signal.SIGTERM
-        deadline = time.monotonic() + 20
-        while _group_alive(proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not _group_alive(proc.pid), "a process of the bench outlived it"
-    finally:
-        if _group_alive(proc.pid):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        assert not bench.group_alive(), "a process of the bench outlived it"

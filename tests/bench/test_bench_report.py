@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from planner.bench.report import REQUIRED_KEYS, build_run, check_targets, missing_keys
-from planner.bench.run import (
+from bench.options import (
     configs,
     load_prompts,
     parse_counts,
@@ -18,8 +17,9 @@ from planner.bench.run import (
     parse_refresh_every,
     sweep_batches,
 )
-from planner.bench.stats import SweepPoint, Timing
-from planner.bench.table import render, write_json
+from bench.report import REQUIRED_KEYS, build_run, check_targets, missing_keys
+from bench.stats import SweepPoint, Timing
+from bench.table import render, write_json
 from planner.config import PlanConfig
 from planner.plan import Plan, Snapshot, Stats
 

@@ -1,6 +1,6 @@
 """One JSON entry per measured configuration, its ratios, and the targets it is held to.
 
-Pure functions of measured numbers: ``core`` feeds them real timings, tests synthetic ones.
+Pure functions of measured numbers: ``suite`` feeds them real timings, tests synthetic ones.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from planner.bench.stats import (
+from bench.stats import (
     SweepPoint,
     Timing,
     expected_carried_fraction,

@@ -22,7 +22,10 @@ import httpx
 
 from planner.engine.config import DEFAULT_CPU_BLOCK_SIZE, DEFAULT_CPU_MEMORY_SHARE, EngineConfig
 
-START_TIMEOUT = 300.0
+# vLLM starts in ~30 s on a quiet machine here, in minutes on a slow one under load: the
+# bound only decides how long a broken start takes to be reported.
+START_TIMEOUT = 900.0
+TAIL_LINES = 40
 
 
 @dataclass(frozen=True)
@@ -99,14 +102,21 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, log_path: str) -> None:
     with httpx.Client(timeout=5) as client:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited with {proc.returncode}; see {log_path}")
+                raise RuntimeError(f"server exited with {proc.returncode}{_tail(log_path)}")
             try:
                 if client.get(url).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             time.sleep(0.5)
-    raise TimeoutError(f"server not ready after {START_TIMEOUT:.0f}s; see {log_path}")
+    raise TimeoutError(f"server not ready after {START_TIMEOUT:.0f}s{_tail(log_path)}")
+
+
+def _tail(log_path: str) -> str:
+    """The server's last lines, for an error that says why it gave up."""
+    with open(log_path, errors="replace") as log:
+        lines = log.read().splitlines()[-TAIL_LINES:]
+    return f"; last {len(lines)} lines of {log_path}:\n" + "\n".join(lines)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

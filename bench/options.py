@@ -1,17 +1,14 @@
-"""From command-line choices to a finished report: configurations, prompts, one engine."""
+"""``foresight bench``'s command-line choices as what the benchmark measures: plan
+configurations, prompts, quick settings (pure: no engine, no server)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from planner.bench.core import DEFAULT_PROMPTS, BenchSettings, run_bench
+from bench.suite import DEFAULT_PROMPTS, BenchSettings
 from planner.config import DEFAULT_HORIZONS, HORIZON_ORDER, Horizon, PlanConfig
-from planner.engine.config import EngineConfig
 
 # The three configurations the issue's targets name (K comes from --rollouts, default 8).
 TARGET_CONFIGS: tuple[tuple[tuple[Horizon, ...], Literal["sentence", "token"]], ...] = (
@@ -131,39 +128,6 @@ def quick_settings(
     settings.sweep_tokens = sweep_tokens or QUICK_SWEEP_TOKENS
     settings.naive_only_for_targets = settings.naive == "auto"
     return settings
-
-
-def run_on_new_engine(
-    engine_config: EngineConfig,
-    settings: BenchSettings,
-    clustering: Literal["embedding", "text"],
-    say: Callable[[str], None] = print,
-) -> dict[str, Any]:
-    """Build one engine (vLLM spawns processes: call this from a ``__main__``-guarded entry),
-    run the benchmark on it, and shut it down."""
-    from planner.clustering import make_clusterer
-    from planner.engine.vllm_engine import VLLMEngine
-
-    async def go() -> dict[str, Any]:
-        # SIGTERM stops the run like Ctrl-C does: the engine is shut down on the way out.
-        # (The default action would end this process alone and leave vLLM's engine core
-        # process running, orphaned.)
-        task = asyncio.current_task()
-        assert task is not None
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-        engine = VLLMEngine(engine_config)
-        try:
-            return await run_bench(engine, settings, make_clusterer(clustering), say)
-        finally:
-            engine.shutdown()
-
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    try:
-        report = asyncio.run(go())
-    except asyncio.CancelledError:
-        raise SystemExit(128 + signal.SIGTERM) from None
-    report["machine"]["load_average_start"] = list(load) if load else None
-    return report
 
 
 def sweep_batches(text: str) -> Sequence[int]:

@@ -8,8 +8,8 @@ import json
 import httpx
 import pytest
 
-from planner.bench.stats import Timing
-from server.loadgen import StreamResult, chat_body, run_load, stream_chat
+from bench.http_load import StreamResult, chat_body, run_load, stream_chat
+from bench.stats import Timing
 
 
 def _chunk(content: str | None = None, tokens: int = 1, plan: dict | None = None) -> str:

@@ -8,8 +8,8 @@ import math
 
 from live_server import LiveServer
 
-from planner.bench.core import BenchSettings, run_bench
-from planner.bench.report import RATIOS, missing_keys
+from bench.report import RATIOS, missing_keys
+from bench.suite import BenchSettings, run_bench
 from planner.clustering import TextClusterer
 from planner.config import PlanConfig
 
