@@ -1,112 +1,27 @@
-"""The real app on the synthetic Markov engine, in-process: HTTP-layer tests in seconds.
+"""The real app on the Markov engine, in-process (``tests/markov_server.py``).
 
-``markov`` builds ``server.app.create_app`` with ``MarkovEngine`` as its engine and its
-own SQLite store, runs the app's lifespan (engine start, clustering warm-up, store close)
-on the test loop, waits for ``/ready`` and hands out an ``httpx.AsyncClient`` over
-``httpx.ASGITransport`` and an ``openai.AsyncOpenAI`` on that client. No socket, no vLLM.
-
-The lifespan warms the default embedding clusterer; its model loads once per process
-(``planner.clustering`` keeps it), so only the first app pays the few seconds.
+``markov`` is an app of the test's own, with its own SQLite store: for tests that store
+plans or read back what they stored. ``shared`` is one app for the whole session: for tests
+whose requests leave nothing another test reads (refused requests, plain generation),
+which saves building an app per parametrised case.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
-import openai
 import pytest
-from fastapi import FastAPI
-from markov_engine import MarkovEngine
-
-from planner.engine.config import EngineConfig
-from planner.engine.protocol import Engine, Sampling
-from server.app import create_app
-from server.config import ServerConfig
-
-BASE_URL = "http://foresight.test"
-READY_TIMEOUT = 120.0  # the first app of a process loads the embedding model
-
-
-@dataclass
-class MarkovServer:
-    """A ready app on a ``MarkovEngine``: raw HTTP, the official SDK, and the engine."""
-
-    app: FastAPI
-    engine: MarkovEngine
-    http: httpx.AsyncClient
-    sdk: openai.AsyncOpenAI
-    model: str
-    ready_statuses: list[int]  # /ready answers seen while starting
-
-
-def markov_config(store: Path, *, max_model_len: int = 4096, **overrides: object) -> ServerConfig:
-    """A server configuration for the Markov engine with its own SQLite store."""
-    engine = EngineConfig(model="markov-test", max_model_len=max_model_len)
-    return ServerConfig(engine=engine, max_n=8, store=f"sqlite:///{store}", **overrides)  # type: ignore[arg-type]
-
-
-async def wait_ready(http: httpx.AsyncClient, app: FastAPI) -> list[int]:
-    """Poll /ready until 200; give up with the holder's error, if any, or after a timeout."""
-    statuses: list[int] = []
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        statuses.append((await http.get("/ready")).status_code)
-        if statuses[-1] == 200:
-            return statuses
-        if app.state.engine_holder.error:
-            raise RuntimeError(f"the engine failed to start: {app.state.engine_holder.error}")
-        await asyncio.sleep(0.05)
-    raise TimeoutError(f"the app did not become ready in {READY_TIMEOUT} s; /ready said {statuses}")
-
-
-@contextlib.asynccontextmanager
-async def serve(
-    config: ServerConfig, factory: Callable[[], Engine]
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """The app with its lifespan running, and a client on it (not yet waited for)."""
-    app = create_app(config, engine_factory=factory)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, timeout=60) as http:
-            yield app, http
+from markov_server import MarkovServer, markov_server
 
 
 @pytest.fixture
 async def markov(tmp_path: Path) -> AsyncIterator[MarkovServer]:
-    engine = MarkovEngine()
-    async with serve(markov_config(tmp_path / "plans.db"), lambda: engine) as (app, http):
-        statuses = await wait_ready(http, app)
-        sdk = openai.AsyncOpenAI(
-            base_url=f"{BASE_URL}/v1", api_key="unused", max_retries=0, http_client=http
-        )
-        yield MarkovServer(app, engine, http, sdk, engine.model_name, statuses)
+    async with markov_server(tmp_path / "plans.db") as server:
+        yield server
 
 
-@dataclass
-class Sampled:
-    """What the Markov engine itself produces for one request."""
-
-    text: str
-    token_ids: list[int]
-    finish_reason: str | None
-
-
-async def sample(prompt_ids: list[int], **sampling: object) -> Sampled:
-    """Run one request on a fresh ``MarkovEngine``: the expected output of a seeded or greedy
-    request, since each request draws from its own ``default_rng(seed)``."""
-    settings = Sampling(**sampling)  # type: ignore[arg-type]
-    deltas = [d async for d in MarkovEngine().generate("expected", prompt_ids, settings)]
-    tokens = [t for d in deltas for t in d.token_ids]
-    return Sampled("".join(d.text for d in deltas), tokens, deltas[-1].finish_reason)
-
-
-def chat_ids(messages: list[dict[str, str]]) -> list[int]:
-    """The prompt token ids of a chat on the Markov engine (its own template)."""
-    tok = MarkovEngine().tokenizer
-    return tok.encode_rendered(tok.render_chat(messages, add_generation_prompt=True))
+@pytest.fixture(scope="session")
+async def shared(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[MarkovServer]:
+    async with markov_server(tmp_path_factory.mktemp("shared") / "plans.db") as server:
+        yield server

@@ -7,15 +7,15 @@ import math
 
 import openai
 import pytest
-from conftest import MarkovServer, sample
 from markov_engine import TRANSITIONS, VOCAB, MarkovTokenizer
+from markov_server import MarkovServer, sample
 
 PROMPT = " Yes."
 IDS = MarkovTokenizer().encode(PROMPT)
 
 
-async def test_completion_text_and_usage(markov: MarkovServer) -> None:
-    r = await markov.sdk.completions.create(model=markov.model, prompt=PROMPT, max_tokens=6, seed=1)
+async def test_completion_text_and_usage(shared: MarkovServer) -> None:
+    r = await shared.sdk.completions.create(model=shared.model, prompt=PROMPT, max_tokens=6, seed=1)
     expected = await sample(IDS, max_tokens=6, seed=1)
     assert r.object == "text_completion" and r.id.startswith("cmpl-")
     assert r.choices[0].text == expected.text
@@ -25,23 +25,23 @@ async def test_completion_text_and_usage(markov: MarkovServer) -> None:
     assert r.usage.completion_tokens == len(expected.token_ids)
 
 
-async def test_default_max_tokens_is_16(markov: MarkovServer) -> None:
-    r = await markov.sdk.completions.create(model=markov.model, prompt=PROMPT, temperature=0)
+async def test_default_max_tokens_is_16(shared: MarkovServer) -> None:
+    r = await shared.sdk.completions.create(model=shared.model, prompt=PROMPT, temperature=0)
     assert r.usage is not None and r.usage.completion_tokens == 16
     assert r.choices[0].finish_reason == "length"
 
 
-async def test_token_prompts_and_batches(markov: MarkovServer) -> None:
-    by_text = await markov.sdk.completions.create(
-        model=markov.model, prompt=PROMPT, max_tokens=5, seed=3
+async def test_token_prompts_and_batches(shared: MarkovServer) -> None:
+    by_text = await shared.sdk.completions.create(
+        model=shared.model, prompt=PROMPT, max_tokens=5, seed=3
     )
-    by_ids = await markov.sdk.completions.create(
-        model=markov.model, prompt=IDS, max_tokens=5, seed=3
+    by_ids = await shared.sdk.completions.create(
+        model=shared.model, prompt=IDS, max_tokens=5, seed=3
     )
     assert by_ids.choices[0].text == by_text.choices[0].text
     other = MarkovTokenizer().encode(" No")
-    batch = await markov.sdk.completions.create(
-        model=markov.model, prompt=[PROMPT, " No"], max_tokens=4, n=2, seed=3
+    batch = await shared.sdk.completions.create(
+        model=shared.model, prompt=[PROMPT, " No"], max_tokens=4, n=2, seed=3
     )
     assert [c.index for c in batch.choices] == [0, 1, 2, 3]
     # Choice p * n + i continues prompt p with seed + i.
@@ -51,15 +51,15 @@ async def test_token_prompts_and_batches(markov: MarkovServer) -> None:
     # Each prompt counts once, however many choices continue it.
     assert batch.usage.prompt_tokens == len(IDS) + len(other)
     assert batch.usage.completion_tokens == sum(len(e.token_ids) for e in expected)
-    ids_batch = await markov.sdk.completions.create(
-        model=markov.model, prompt=[IDS, other], max_tokens=4, n=2, seed=3
+    ids_batch = await shared.sdk.completions.create(
+        model=shared.model, prompt=[IDS, other], max_tokens=4, n=2, seed=3
     )
     assert [c.text for c in ids_batch.choices] == [c.text for c in batch.choices]
 
 
-async def test_logprobs_offsets_and_top(markov: MarkovServer) -> None:
-    r = await markov.sdk.completions.create(
-        model=markov.model, prompt=PROMPT, max_tokens=5, seed=4, logprobs=2
+async def test_logprobs_offsets_and_top(shared: MarkovServer) -> None:
+    r = await shared.sdk.completions.create(
+        model=shared.model, prompt=PROMPT, max_tokens=5, seed=4, logprobs=2
     )
     lp = r.choices[0].logprobs
     assert lp is not None and lp.tokens and lp.text_offset and lp.top_logprobs
@@ -78,7 +78,7 @@ async def test_logprobs_offsets_and_top(markov: MarkovServer) -> None:
         prev = t
 
 
-async def test_streamed_chunks_in_order(markov: MarkovServer) -> None:
+async def test_streamed_chunks_in_order(shared: MarkovServer) -> None:
     """Greedy from " Yes.": one chunk per token, the finish on the last, then usage, [DONE]."""
     body = {
         "prompt": PROMPT,
@@ -87,7 +87,7 @@ async def test_streamed_chunks_in_order(markov: MarkovServer) -> None:
         "stream": True,
         "stream_options": {"include_usage": True},
     }
-    r = await markov.http.post("/v1/completions", json=body)
+    r = await shared.http.post("/v1/completions", json=body)
     assert r.headers["content-type"].startswith("text/event-stream")
     frames = r.text.split("\n\n")
     assert frames[-2:] == ["data: [DONE]", ""]
@@ -102,13 +102,13 @@ async def test_streamed_chunks_in_order(markov: MarkovServer) -> None:
     assert chunks[-1]["usage"] == {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5}
 
 
-async def test_stream_matches_whole(markov: MarkovServer) -> None:
-    whole = await markov.sdk.completions.create(
-        model=markov.model, prompt=PROMPT, max_tokens=8, seed=5
+async def test_stream_matches_whole(shared: MarkovServer) -> None:
+    whole = await shared.sdk.completions.create(
+        model=shared.model, prompt=PROMPT, max_tokens=8, seed=5
     )
     text, usage = "", None
-    async for chunk in await markov.sdk.completions.create(
-        model=markov.model,
+    async for chunk in await shared.sdk.completions.create(
+        model=shared.model,
         prompt=PROMPT,
         max_tokens=8,
         seed=5,
@@ -123,18 +123,18 @@ async def test_stream_matches_whole(markov: MarkovServer) -> None:
     assert usage.completion_tokens == whole.usage.completion_tokens
 
 
-async def test_stop_string(markov: MarkovServer) -> None:
-    r = await markov.sdk.completions.create(
-        model=markov.model, prompt=PROMPT, max_tokens=20, stop=["."], temperature=0
+async def test_stop_string(shared: MarkovServer) -> None:
+    r = await shared.sdk.completions.create(
+        model=shared.model, prompt=PROMPT, max_tokens=20, stop=["."], temperature=0
     )
     assert r.choices[0].text == " The cat sat"
     assert r.choices[0].finish_reason == "stop"
 
 
 @pytest.mark.parametrize(("field", "value"), [("echo", True), ("suffix", " end")])
-async def test_unsupported_fields_are_400s(markov: MarkovServer, field: str, value: object) -> None:
+async def test_unsupported_fields_are_400s(shared: MarkovServer, field: str, value: object) -> None:
     with pytest.raises(openai.BadRequestError) as info:
-        await markov.sdk.completions.create(
-            model=markov.model, prompt=PROMPT, max_tokens=2, **{field: value}
+        await shared.sdk.completions.create(
+            model=shared.model, prompt=PROMPT, max_tokens=2, **{field: value}
         )
     assert info.value.param == field

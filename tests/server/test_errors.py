@@ -1,6 +1,6 @@
 """Bad input gets a 400 (404 for unknown routes) in the OpenAI error shape, never a 500.
 
-On the in-process app with the Markov engine (``markov`` in this directory's conftest):
+On the in-process app with the Markov engine (``shared`` in this directory's conftest):
 validation is the HTTP layer's, whatever engine answers.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from conftest import MarkovServer, markov_config, serve, wait_ready
 from markov_engine import MarkovEngine, MarkovTokenizer
+from markov_server import MarkovServer, markov_config, serve, wait_ready
 
 MESSAGES = [{"role": "user", "content": " Yes."}]
 
@@ -39,9 +39,9 @@ def assert_error_shape(response: httpx.Response, status: int) -> dict[str, Any]:
     ids=["malformed", "empty", "array", "string", "number", "null"],
 )
 async def test_bodies_that_are_not_json_objects(
-    markov: MarkovServer, route: str, body: bytes
+    shared: MarkovServer, route: str, body: bytes
 ) -> None:
-    r = await markov.http.post(route, content=body, headers={"content-type": "application/json"})
+    r = await shared.http.post(route, content=body, headers={"content-type": "application/json"})
     error = assert_error_shape(r, 400)
     assert error["type"] == "invalid_request_error"
 
@@ -66,48 +66,48 @@ async def test_bodies_that_are_not_json_objects(
     ],
 )
 async def test_out_of_range_values_name_the_param(
-    markov: MarkovServer, kwargs: dict[str, Any], param: str
+    shared: MarkovServer, kwargs: dict[str, Any], param: str
 ) -> None:
     with pytest.raises(openai.BadRequestError) as info:
-        await markov.sdk.chat.completions.create(model=markov.model, messages=MESSAGES, **kwargs)
+        await shared.sdk.chat.completions.create(model=shared.model, messages=MESSAGES, **kwargs)
     assert info.value.status_code == 400
     assert info.value.param == param
     assert_error_shape(info.value.response, 400)
 
 
-async def test_wrong_message_types(markov: MarkovServer) -> None:
+async def test_wrong_message_types(shared: MarkovServer) -> None:
     with pytest.raises(openai.BadRequestError) as info:
-        await markov.sdk.chat.completions.create(
-            model=markov.model,
+        await shared.sdk.chat.completions.create(
+            model=shared.model,
             messages=[{"role": "wizard", "content": "x"}],  # type: ignore[list-item]
         )
     assert info.value.param is not None and info.value.param.startswith("messages[0]")
     with pytest.raises(openai.BadRequestError) as info:
-        await markov.sdk.chat.completions.create(model=markov.model, messages=[])
+        await shared.sdk.chat.completions.create(model=shared.model, messages=[])
     assert info.value.param == "messages"
 
 
-async def test_missing_required_field(markov: MarkovServer) -> None:
-    r = await markov.http.post("/v1/chat/completions", json={"max_tokens": 3})
+async def test_missing_required_field(shared: MarkovServer) -> None:
+    r = await shared.http.post("/v1/chat/completions", json={"max_tokens": 3})
     assert assert_error_shape(r, 400)["param"] == "messages"
-    r = await markov.http.post("/v1/completions", json={"max_tokens": 3})
+    r = await shared.http.post("/v1/completions", json={"max_tokens": 3})
     assert assert_error_shape(r, 400)["param"] == "prompt"
 
 
-async def test_unknown_model(markov: MarkovServer) -> None:
+async def test_unknown_model(shared: MarkovServer) -> None:
     with pytest.raises(openai.BadRequestError) as info:
-        await markov.sdk.chat.completions.create(model="gpt-17", messages=MESSAGES)
+        await shared.sdk.chat.completions.create(model="gpt-17", messages=MESSAGES)
     assert info.value.param == "model"
     assert info.value.code == "model_not_found"
-    assert "gpt-17" in info.value.message and markov.model in info.value.message
+    assert "gpt-17" in info.value.message and shared.model in info.value.message
 
 
-async def test_max_tokens_beyond_context_gives_both_numbers(markov: MarkovServer) -> None:
-    context = markov.engine.max_model_len
+async def test_max_tokens_beyond_context_gives_both_numbers(shared: MarkovServer) -> None:
+    context = shared.engine.max_model_len
     prompt = len(MarkovTokenizer().encode("<user> Yes.<eos><assistant>"))
     with pytest.raises(openai.BadRequestError) as info:
-        await markov.sdk.chat.completions.create(
-            model=markov.model, messages=MESSAGES, max_tokens=context + 10
+        await shared.sdk.chat.completions.create(
+            model=shared.model, messages=MESSAGES, max_tokens=context + 10
         )
     assert info.value.param == "max_tokens"
     assert info.value.code == "context_length_exceeded"
@@ -115,54 +115,54 @@ async def test_max_tokens_beyond_context_gives_both_numbers(markov: MarkovServer
     assert str(prompt + context + 10) in info.value.message  # the tokens requested in all
     assert f"at most {context - prompt}" in info.value.message
     with pytest.raises(openai.BadRequestError) as info:
-        await markov.sdk.completions.create(model=markov.model, prompt=" Yes", max_tokens=context)
+        await shared.sdk.completions.create(model=shared.model, prompt=" Yes", max_tokens=context)
     assert info.value.param == "max_tokens"
     # One token less than the context fits exactly.
-    r = await markov.sdk.completions.create(
-        model=markov.model, prompt=" Yes", max_tokens=context - 1, temperature=0, stop=["."]
+    r = await shared.sdk.completions.create(
+        model=shared.model, prompt=" Yes", max_tokens=context - 1, temperature=0, stop=["."]
     )
     assert r.choices[0].finish_reason == "stop"
 
 
-async def test_prompt_longer_than_context(markov: MarkovServer) -> None:
-    long_text = " Yes" * (markov.engine.max_model_len + 50)
+async def test_prompt_longer_than_context(shared: MarkovServer) -> None:
+    long_text = " Yes" * (shared.engine.max_model_len + 50)
     with pytest.raises(openai.BadRequestError) as info:
-        await markov.sdk.chat.completions.create(
-            model=markov.model, messages=[{"role": "user", "content": long_text}]
+        await shared.sdk.chat.completions.create(
+            model=shared.model, messages=[{"role": "user", "content": long_text}]
         )
     assert info.value.param == "messages"
     assert info.value.code == "context_length_exceeded"
     with pytest.raises(openai.BadRequestError) as info:
-        await markov.sdk.completions.create(model=markov.model, prompt=long_text, max_tokens=1)
+        await shared.sdk.completions.create(model=shared.model, prompt=long_text, max_tokens=1)
     assert info.value.param == "prompt"
     assert info.value.code == "context_length_exceeded"
 
 
-async def test_bad_token_prompts(markov: MarkovServer) -> None:
-    for prompt in ([10**9], [markov.engine.tokenizer.vocab_size], [-1], ""):
+async def test_bad_token_prompts(shared: MarkovServer) -> None:
+    for prompt in ([10**9], [shared.engine.tokenizer.vocab_size], [-1], ""):
         with pytest.raises(openai.BadRequestError) as info:
-            await markov.sdk.completions.create(model=markov.model, prompt=prompt, max_tokens=1)
+            await shared.sdk.completions.create(model=shared.model, prompt=prompt, max_tokens=1)
         assert info.value.param == "prompt", prompt
 
 
-async def test_text_the_tokenizer_refuses_is_a_400(markov: MarkovServer) -> None:
+async def test_text_the_tokenizer_refuses_is_a_400(shared: MarkovServer) -> None:
     """The Markov tokenizer cannot encode "Hi": the engine's refusal reaches the client as a
     400 in the error shape, not a 500."""
-    r = await markov.http.post("/v1/completions", json={"prompt": "Hi", "max_tokens": 1})
+    r = await shared.http.post("/v1/completions", json={"prompt": "Hi", "max_tokens": 1})
     assert assert_error_shape(r, 400)["type"] == "invalid_request_error"
 
 
-async def test_unknown_route_and_method(markov: MarkovServer) -> None:
-    error = assert_error_shape(await markov.http.get("/v1/nothing-here"), 404)
+async def test_unknown_route_and_method(shared: MarkovServer) -> None:
+    error = assert_error_shape(await shared.http.get("/v1/nothing-here"), 404)
     assert error["type"] == "not_found_error"
-    assert_error_shape(await markov.http.get("/v1/chat/completions"), 405)
+    assert_error_shape(await shared.http.get("/v1/chat/completions"), 405)
 
 
-async def test_server_still_serves_after_bad_requests(markov: MarkovServer) -> None:
+async def test_server_still_serves_after_bad_requests(shared: MarkovServer) -> None:
     for body in (b"{not json", b"[]"):
-        await markov.http.post("/v1/chat/completions", content=body)
-    r = await markov.sdk.chat.completions.create(
-        model=markov.model, messages=MESSAGES, max_tokens=2
+        await shared.http.post("/v1/chat/completions", content=body)
+    r = await shared.sdk.chat.completions.create(
+        model=shared.model, messages=MESSAGES, max_tokens=2
     )
     assert r.choices[0].message.content is not None
     assert r.usage is not None and r.usage.completion_tokens <= 2

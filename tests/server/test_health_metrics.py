@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 import openai
-from conftest import BASE_URL, MarkovServer, markov_config, serve, wait_ready
 from markov_engine import MarkovEngine
+from markov_server import BASE_URL, MarkovServer, markov_config, serve, wait_ready
 
 
 def metric(text: str, name: str, **labels: str) -> float:
@@ -54,12 +54,12 @@ async def test_ready_flips_from_503_to_200_and_back_when_stopping(tmp_path: Path
         assert (await after.get("/health")).json() == {"status": "ok"}
 
 
-async def test_models_lists_the_served_model(markov: MarkovServer) -> None:
-    models = await markov.sdk.models.list()
-    assert [m.id for m in models.data] == [markov.model]
-    card = (await markov.http.get("/v1/models")).json()["data"][0]
+async def test_models_lists_the_served_model(shared: MarkovServer) -> None:
+    models = await shared.sdk.models.list()
+    assert [m.id for m in models.data] == [shared.model]
+    card = (await shared.http.get("/v1/models")).json()["data"][0]
     assert card["object"] == "model" and card["owned_by"] == "foresight"
-    assert card["max_model_len"] == markov.engine.max_model_len
+    assert card["max_model_len"] == shared.engine.max_model_len
 
 
 async def test_metrics_count_requests_tokens_and_latency(markov: MarkovServer) -> None:

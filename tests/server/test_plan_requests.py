@@ -6,7 +6,7 @@ from typing import Any
 
 import openai
 import pytest
-from conftest import MarkovServer
+from markov_server import MarkovServer
 
 MESSAGES = [{"role": "user", "content": " Yes."}]
 
@@ -50,11 +50,11 @@ def _case_id(case: tuple[dict[str, Any], str]) -> str:
 
 @pytest.mark.parametrize(("plan", "param"), BAD_PLANS, ids=[_case_id(c) for c in BAD_PLANS])
 async def test_invalid_plan_fields_are_400s(
-    markov: MarkovServer, plan: dict[str, Any], param: str
+    shared: MarkovServer, plan: dict[str, Any], param: str
 ) -> None:
     with pytest.raises(openai.BadRequestError) as info:
-        await markov.sdk.chat.completions.create(
-            model=markov.model, messages=MESSAGES, max_tokens=4, extra_body={"plan": plan}
+        await shared.sdk.chat.completions.create(
+            model=shared.model, messages=MESSAGES, max_tokens=4, extra_body={"plan": plan}
         )
     assert info.value.param == param
     assert info.value.type == "invalid_request_error"
@@ -62,7 +62,7 @@ async def test_invalid_plan_fields_are_400s(
 
 @pytest.mark.parametrize(("plan", "param"), BAD_PLANS[:8], ids=[_case_id(c) for c in BAD_PLANS[:8]])
 async def test_the_same_400s_on_streams_completions_and_analyze(
-    markov: MarkovServer, plan: dict[str, Any], param: str
+    shared: MarkovServer, plan: dict[str, Any], param: str
 ) -> None:
     """Refused before any response starts: a stream is a 400 too, not an error event."""
     bodies = {
@@ -71,23 +71,23 @@ async def test_the_same_400s_on_streams_completions_and_analyze(
         "/v1/plans/analyze": {"messages": MESSAGES, "assistant": " No."},
     }
     for route, body in bodies.items():
-        r = await markov.http.post(route, json={**body, "plan": plan})
+        r = await shared.http.post(route, json={**body, "plan": plan})
         assert r.status_code == 400, (route, r.text)
         assert r.json()["error"]["param"] == param, route
 
 
-async def test_every_plan_field_has_a_bad_case(markov: MarkovServer) -> None:
+async def test_every_plan_field_has_a_bad_case(shared: MarkovServer) -> None:
     """The plan request schema the server publishes: a new field needs a case above."""
-    schema = (await markov.http.get("/openapi.json")).json()["components"]["schemas"]
+    schema = (await shared.http.get("/openapi.json")).json()["components"]["schemas"]
     fields = set(schema["PlanRequest"]["properties"])
     covered = {key for plan, _ in BAD_PLANS for key in plan}
     assert fields <= covered, f"no 400 case for {sorted(fields - covered)}"
 
 
-async def test_user_horizon_needs_a_chat(markov: MarkovServer) -> None:
+async def test_user_horizon_needs_a_chat(shared: MarkovServer) -> None:
     with pytest.raises(openai.BadRequestError) as info:
-        await markov.sdk.completions.create(
-            model=markov.model,
+        await shared.sdk.completions.create(
+            model=shared.model,
             prompt=" Yes.",
             max_tokens=4,
             extra_body={"plan": {"horizons": ["user"]}},
@@ -96,10 +96,10 @@ async def test_user_horizon_needs_a_chat(markov: MarkovServer) -> None:
 
 
 @pytest.mark.parametrize("plan", [[1, 2], "sentence", 3, True])
-async def test_a_plan_is_not_a_json_object(markov: MarkovServer, plan: object) -> None:
+async def test_a_plan_is_not_a_json_object(shared: MarkovServer, plan: object) -> None:
     with pytest.raises(openai.BadRequestError) as info:
-        await markov.sdk.chat.completions.create(
-            model=markov.model, messages=MESSAGES, max_tokens=4, extra_body={"plan": plan}
+        await shared.sdk.chat.completions.create(
+            model=shared.model, messages=MESSAGES, max_tokens=4, extra_body={"plan": plan}
         )
     assert info.value.param == "plan"
 
@@ -133,9 +133,9 @@ async def test_a_taken_plan_id_is_a_400(markov: MarkovServer, stream: bool) -> N
     ],
 )
 async def test_invalid_analyze_requests_are_400s(
-    markov: MarkovServer, change: dict[str, Any], param: str
+    shared: MarkovServer, change: dict[str, Any], param: str
 ) -> None:
     body = {"messages": MESSAGES, "assistant": " No.", "plan": {"rollouts": 2}, **change}
-    r = await markov.http.post("/v1/plans/analyze", json=body)
+    r = await shared.http.post("/v1/plans/analyze", json=body)
     assert r.status_code == 400, r.text
     assert r.json()["error"]["param"] == param
