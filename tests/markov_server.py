@@ -87,8 +87,11 @@ async def markov_server(
     engine = engine or MarkovEngine()
     async with serve(markov_config(store), lambda: engine) as (app, http):
         statuses = await wait_ready(http, app)
-        sdk = openai.AsyncOpenAI(
-            base_url=f"{BASE_URL}/v1", api_key="unused", max_retries=0, http_client=http
+        sdk = openai.AsyncOpenAI(  # openai accepts an httpx client beside its own httpx2
+            base_url=f"{BASE_URL}/v1",
+            api_key="unused",
+            max_retries=0,
+            http_client=http,  # type: ignore[arg-type]
         )
         yield MarkovServer(app, engine, http, sdk, engine.model_name, statuses)
 

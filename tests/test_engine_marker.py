@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from planner.engine.config import EngineConfig
@@ -19,3 +21,10 @@ def test_tests_that_use_the_live_server_are_marked(request: pytest.FixtureReques
     assert all(i.get_closest_marker("engine") for i in live)
     if len(items) > 1:  # a run of more than this file: the marker is not on every test
         assert any(i.get_closest_marker("engine") is None for i in items)
+
+
+def test_a_run_without_engine_tests_never_imports_vllm(request: pytest.FixtureRequest) -> None:
+    """``pytest -m "not engine"`` needs no vLLM: nothing before this test imported it."""
+    if any(i.get_closest_marker("engine") for i in request.session.items):
+        pytest.skip("this run has engine tests")
+    assert "vllm" not in sys.modules
