@@ -125,7 +125,7 @@ async def test_plan_metrics_follow_the_plan(markov: MarkovServer) -> None:
         messages=[{"role": "user", "content": " Yes."}],
         max_tokens=24,
         seed=5,
-        extra_body={"plan": {**plan_cfg, "fork_threshold": 0.0}},
+        extra_body={"plan": {**plan_cfg, "fork_threshold": 0.0, "clustering": "text"}},
     )
     plan = (r.choices[0].model_extra or {})["plan"]
     after = (await markov.http.get("/metrics")).text

@@ -160,6 +160,7 @@ async def test_second_turn_is_scored_against_the_first_turns_prediction(
         "rollouts": 3,
         "max_lookahead_tokens": 32,
         "refresh_every": {},  # see test_a_refresh_point_where_no_horizon_is_due
+        "clustering": "text",  # long user turns: embedding them is seconds of CPU, not HTTP
     }
     first = await markov.sdk.chat.completions.create(
         model=markov.model, messages=MESSAGES, max_tokens=32, seed=5, extra_body={"plan": plan_cfg}
