@@ -2,10 +2,11 @@
 
 ``serve`` builds ``server.app.create_app`` with an engine factory and its own store, runs
 the app's lifespan (engine start, clustering warm-up, store close) on the test loop and
-hands out an ``httpx.AsyncClient`` over ``httpx.ASGITransport``: no socket, no vLLM. The
-``markov`` fixture (``tests/server/conftest.py``) adds ``/ready`` and the official
-``openai.AsyncOpenAI`` on that client. ASGITransport buffers a response before returning
-it, so streams arrive whole (their order intact); client disconnects cannot be tested here.
+hands out an ``httpx.AsyncClient`` over ``httpx.ASGITransport``: no socket, no vLLM.
+``markov_server`` also waits for ``/ready`` and adds the official ``openai.AsyncOpenAI`` on
+that client; the fixtures in ``tests/server/conftest.py`` use it. ASGITransport buffers a
+response before returning it, so streams arrive whole (their order intact); client
+disconnects cannot be tested here (the real-engine suites do).
 
 The lifespan warms the default embedding clusterer; its model loads once per process
 (``planner.clustering`` keeps it), so only the first app of a session pays those seconds.
