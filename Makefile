@@ -1,11 +1,11 @@
-# The two commands the README promises: `make serve` and `make test`.
+# The two commands the README promises: `make serve` and `make test` (and `make test-fast`).
 # Both set up what they need (idempotently) and reuse .venv and the model cache.
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup model system-packages serve test lint typecheck pytest bench clean-venv
+.PHONY: setup model system-packages serve test test-fast lint typecheck pytest bench clean-venv
 
 setup:
 	@scripts/bootstrap.sh
@@ -30,6 +30,11 @@ pytest: model system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# Every test that does not need the real vLLM engine (the HTTP layer runs in-process on a
+# synthetic engine); `make test` runs these and the engine's end-to-end suite.
+test-fast: model system-packages
+	$(BIN)/python -m pytest -m "not engine" $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

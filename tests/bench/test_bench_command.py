@@ -49,6 +49,7 @@ def test_bench_help_names_the_issue_flags() -> None:
         assert flag in out
 
 
+@pytest.mark.engine  # starts the real engine in a subprocess
 @pytest.mark.timeout(ENGINE_START_SECONDS + 300)
 def test_sigterm_mid_run_shuts_the_engine_down(tmp_path: Path) -> None:
     """A bench stopped by SIGTERM once its engine runs exits 143 and leaves no process of its

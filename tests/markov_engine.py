@@ -3,8 +3,10 @@
 It implements the planner's ``Engine`` protocol with vLLM-like sampling semantics, so
 planner code runs on it unchanged, and it can compute *exact* next-token, sequence and
 ending distributions, against which statistical tests compare what the planner samples.
-Tests import it as ``from markov_engine import ...`` (pytest's prepend import mode puts
-this directory on ``sys.path`` because ``tests/`` has no ``__init__.py``).
+The server tests serve it over HTTP too (``tests/server/conftest.py``), since it also
+renders chats and has a user header. Tests import it as ``from markov_engine import ...``:
+``tests/conftest.py`` sits beside it, so pytest's prepend import mode puts ``tests/`` on
+``sys.path`` (``tests/`` has no ``__init__.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from planner.engine.protocol import Delta, FinishReason, Sampling, TokenLogprob
-from planner.errors import InvalidRequestError
+from planner.errors import EngineUnavailableError, InvalidRequestError
 
 if TYPE_CHECKING:
     from planner.engine.protocol import Engine
@@ -164,6 +166,7 @@ class MarkovEngine:
         self.tokens_generated = 0
         self.active: set[str] = set()
         self.priorities: dict[str, int] = {}  # request id -> priority it was submitted with
+        self.stopped = False
 
     @property
     def tokenizer(self) -> MarkovTokenizer:
@@ -186,6 +189,8 @@ class MarkovEngine:
             raise InvalidRequestError("the prompt must be non-empty and fit; max_tokens >= 1")
         if request_id in self.active:
             raise InvalidRequestError(f"request id {request_id!r} is already running")
+        if self.stopped:
+            raise EngineUnavailableError("the engine has shut down")
         q, want_lp = _matrix(s), s.logprobs is not None
         rng = np.random.default_rng(s.seed)
         # Like vLLM's detokenizer, hold back text that may be the start of a stop string.
@@ -245,6 +250,11 @@ class MarkovEngine:
         """The request finishes with ``"abort"`` at its next step; unknown ids are ignored."""
         if request_id in self.active:
             self._aborted.add(request_id)
+
+    def shutdown(self) -> None:
+        """Like the vLLM adapter's: abort what runs and refuse new requests."""
+        self.stopped = True
+        self._aborted.update(self.active)
 
     async def prompt_logprobs(
         self, token_ids: Sequence[int], start: int, top_n: int = 0
