@@ -137,7 +137,8 @@ def test_scraping_and_affinity_point_at_the_service(rendered: list[dict[str, Any
     assert all(e["path"] == "/metrics" for e in monitor["spec"]["endpoints"])
     ingress = find(rendered, "Ingress")
     hashed = ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/upstream-hash-by"]
-    assert hashed == "$http_x_foresight_conversation"  # the header the SDK sends
+    # The header the SDK sends; the address spreads clients that send none.
+    assert hashed == "$http_x_foresight_conversation$remote_addr"
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     assert backend["name"] == "foresight" and backend["port"]["name"] in ports
 
