@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the test suite needs from Debian: a real redis-server (the Redis plan store is
-# tested against it), tmux (the terminal client is tested in a real terminal) and
+# tested against it), tmux (the terminal client is tested in a real terminal),
 # promtool, from the prometheus package (deploy/prometheus is checked with it), and nginx
 # (the compose front, deploy/nginx/replicas.conf, runs in a test). The
 # Kubernetes manifests are rendered with `kubectl kustomize` (kustomize v5); kubectl is
