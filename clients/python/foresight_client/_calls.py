@@ -5,13 +5,16 @@ A method builds a ``Call`` here; the two clients only differ in how they send it
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from pydantic import BaseModel
 
+from foresight_client._constants import CONVERSATION_HEADER
 from foresight_client._models import (
     ChatCompletion,
     Completion,
@@ -35,6 +38,7 @@ class Call(Generic[T]):
     parse: Callable[[Any], T]
     json: dict[str, Any] | None = None
     params: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def plan_body(plan: PlanParam) -> dict[str, Any] | None:
@@ -53,6 +57,21 @@ def _messages(messages: Sequence[MessageParam | BaseModel]) -> list[dict[str, An
     return [
         m.model_dump(exclude_none=True) if isinstance(m, BaseModel) else dict(m) for m in messages
     ]
+
+
+def conversation_key(messages: Sequence[Mapping[str, Any]]) -> str:
+    """The same for every turn of a conversation: a hash of it up to its first user message.
+
+    Equal to the server's ``plan.conversation`` for text messages (tests pin the two).
+    """
+    first_user = next((i for i, m in enumerate(messages) if m.get("role") == "user"), None)
+    head = messages if first_user is None else messages[: first_user + 1]
+    canonical = json.dumps(
+        [[m.get("role"), m.get("content")] for m in head],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return "conv-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
 def _body(model: str | None, plan: PlanParam, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -76,11 +95,15 @@ def chat(
     *,
     stream: bool = False,
 ) -> Call[ChatCompletion]:
-    body = {"messages": _messages(messages), **_body(model, plan, params)}
+    sent = _messages(messages)
+    body = {"messages": sent, **_body(model, plan, params)}
     if stream:
         # Usage costs one chunk at the end; the stream reports it as an event.
         body.update(stream=True, stream_options={"include_usage": True})
-    return Call("POST", "/v1/chat/completions", ChatCompletion.model_validate, json=body)
+    headers = {CONVERSATION_HEADER: conversation_key(sent)}
+    return Call(
+        "POST", "/v1/chat/completions", ChatCompletion.model_validate, json=body, headers=headers
+    )
 
 
 def complete(
@@ -117,11 +140,13 @@ def analyze(
     plan: PlanParam,
     params: Mapping[str, Any],
 ) -> Call[Plan]:
-    body: dict[str, Any] = {"messages": _messages(messages), "assistant": assistant}
+    sent = _messages(messages)
+    body: dict[str, Any] = {"messages": sent, "assistant": assistant}
     if user is not None:
         body["user"] = user
     body.update(_body(model, plan, params))
-    return Call("POST", "/v1/plans/analyze", _analyzed, json=body)
+    headers = {CONVERSATION_HEADER: conversation_key(sent)}
+    return Call("POST", "/v1/plans/analyze", _analyzed, json=body, headers=headers)
 
 
 def models() -> Call[list[ModelCard]]:

@@ -11,6 +11,11 @@ BASE_URL_ENV = "FORESIGHT_BASE_URL"
 #: a proxy in front of it may).
 API_KEY_ENV = "FORESIGHT_API_KEY"
 
+#: Sent with every chat request: the conversation's id (the server's ``plan.conversation``),
+#: so that a load balancer can send every turn of a conversation to the replica whose
+#: prefix cache already holds it (e.g. ingress-nginx ``upstream-hash-by``).
+CONVERSATION_HEADER = "X-Foresight-Conversation"
+
 #: Planned generations are slow on CPU, so reads may take minutes; a server that is
 #: not there should fail fast. Streams get a ping every 15 s, well inside the read timeout.
 DEFAULT_TIMEOUT = httpx.Timeout(timeout=600.0, connect=5.0)

@@ -7,7 +7,7 @@ import json
 import foresight_client as fc
 import httpx
 import pytest
-from sdk_helpers import BASE, PLAN, Scripted, chat_body, error, plan_body
+from sdk_helpers import BASE, PLAN, Scripted, chat_body, error, plan_body, sse, text_chunk
 
 
 def test_chat_parses_the_plan_into_typed_objects() -> None:
@@ -163,6 +163,34 @@ async def test_async_client_mirrors_the_sync_one() -> None:
         assert (await client.health()).status == "ok"
     assert server.json(1) == {"prompt": [1, 2, 3], "model": "m"}
     assert [r.url.path for r in server.requests][-2:] == ["/v1/models", "/health"]
+
+
+async def test_every_turn_of_a_conversation_carries_the_same_affinity_header() -> None:
+    first = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    later = [*first, {"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "?"}]
+    other = [{"role": "user", "content": "Something else"}]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if json.loads(request.content).get("stream"):
+            return httpx.Response(200, content=b"".join(sse(text_chunk("Hi"))))
+        if request.url.path == "/v1/plans/analyze":
+            return httpx.Response(200, json={"plan": plan_body()})
+        return httpx.Response(200, json=chat_body())
+
+    server = Scripted(answer)
+    with server.client() as client:
+        client.chat(first)
+        client.chat(later)
+        client.chat(other)
+    async with server.async_client() as client:
+        await client.chat(later)
+        async with client.stream_chat(later) as stream:
+            assert [e.type async for e in stream] == ["text"]
+        await client.plans.analyze(first, "Hello!", user="?")
+    keys = [r.headers.get("X-Foresight-Conversation") for r in server.requests]
+    assert keys[0] is not None and keys[0].startswith("conv-")
+    assert keys[1] == keys[3] == keys[4] == keys[5] == keys[0]
+    assert keys[2] != keys[0]
 
 
 def test_configuration_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
