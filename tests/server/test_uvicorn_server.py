@@ -11,13 +11,13 @@ import httpx
 import pytest
 import uvicorn
 from live_server import free_port
+from markov_engine import MarkovEngine
 
 from planner.engine.config import EngineConfig
 from server.app import create_app
 from server.cli import build_parser
 from server.config import ServerConfig
 from server.uvicorn_server import ForesightServer, QuietProbes, ready_url
-from tests.planner.markov_engine import MarkovEngine
 
 
 def _access(path: str, status: int) -> logging.LogRecord:

@@ -9,7 +9,7 @@ import pytest
 from planner.engine.config import EngineConfig, is_hub_id
 from planner.engine.model_cache import default_model_dir
 from planner.engine.vllm_engine import _engine_args
-from server import cli
+from server import cli, engine_args
 
 HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
@@ -61,9 +61,9 @@ def test_serve_prepares_the_default_model_only_without_model(
         prepared.append(True)
         return default_model_dir()
 
-    monkeypatch.setattr(cli, "prepare_default_model", prepare)
+    monkeypatch.setattr(engine_args, "prepare_default_model", prepare)
     parser = cli.build_parser()
-    config = cli._engine_config(parser.parse_args(["serve", "--model", HUB_ID]))
+    config = engine_args.engine_config(parser.parse_args(["serve", "--model", HUB_ID]))
     assert config.model == HUB_ID and not prepared
-    config = cli._engine_config(parser.parse_args(["serve"]))
+    config = engine_args.engine_config(parser.parse_args(["serve"]))
     assert config.model == str(default_model_dir()) and prepared == [True]
