@@ -119,9 +119,9 @@ class PlanConfig(BaseModel):
         """
         return self.rollouts_in_flight or -(-self.rollouts // 2)
 
-    def every(self, horizon: str) -> int:
+    def every(self, horizon: Horizon) -> int:
         """Refresh points between two refreshes of ``horizon``."""
-        return (self.refresh_every or {}).get(horizon, 1)  # type: ignore[call-overload]
+        return (self.refresh_every or {}).get(horizon, 1)
 
 
 class PlanRequest(PlanConfig):

@@ -6,6 +6,7 @@ import bisect
 from dataclasses import dataclass, field
 
 from planner.boundaries import Boundary, BoundaryTracker
+from planner.config import Horizon
 from planner.engine.protocol import Delta, TokenLogprob
 from planner.text_index import TextIndex
 
@@ -53,7 +54,7 @@ class MainText:
     def offset(self, position: int) -> int:
         return self.index.offset_at(position)
 
-    def unit_start(self, horizon: str, chars: int) -> int:
+    def unit_start(self, horizon: Horizon, chars: int) -> int:
         """Character offset where the unit in progress at ``chars`` began."""
         if horizon not in self.ends:
             return 0
@@ -66,7 +67,7 @@ class MainText:
         chars = self.offset(position)
         return self.text[self.unit_start("paragraph", chars) : chars]
 
-    def realised(self, horizon: str, position: int) -> Realised | None:
+    def realised(self, horizon: Horizon, position: int) -> Realised | None:
         """The ending that really followed ``position``, once it is known."""
         chars = self.offset(position)
         if horizon in self.ends:
