@@ -3,6 +3,8 @@
 * ``server/`` uses the planner only through its face (``planner``), ``planner.errors``
   and ``planner.engine``;
 * ``planner/`` knows nothing of the server, the bench or HTTP;
+* only the bench knows both layers: the server imports it only inside the ``bench``
+  subcommand of its command line;
 * the SDK (``clients/python``) imports neither.
 """
 
@@ -16,11 +18,21 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVER_MAY_IMPORT = ("planner", "planner.errors", "planner.engine")
 
 
-def imports(package: Path) -> Iterator[tuple[str, int, str]]:
-    """(file, line, module) for every absolute import under ``package``."""
+def imports(package: Path, *, lazy: bool = True) -> Iterator[tuple[str, int, str]]:
+    """(file, line, module) for every absolute import under ``package`` (without those
+    inside a function unless ``lazy``)."""
     for path in sorted(package.rglob("*.py")):
         tree = ast.parse(path.read_text(), filename=str(path))
+        in_function = {
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            for inner in ast.walk(node)
+            if inner is not node
+        }
         for node in ast.walk(tree):
+            if not lazy and id(node) in in_function:
+                continue
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -54,6 +66,14 @@ def test_the_planner_knows_no_server_and_no_http() -> None:
         if any(_within(name, b) for b in banned)
     ]
     assert not found, "planner/ must not know HTTP or the layers above it:\n" + "\n".join(found)
+
+
+def test_the_server_imports_the_bench_only_inside_its_bench_subcommand() -> None:
+    every = [(f, name) for f, _, name in imports(ROOT / "server") if _within(name, "bench")]
+    assert every, "server/cli.py no longer runs the bench: update this test"
+    assert {f for f, _ in every} == {"server/cli.py"}
+    eager = [name for _, _, name in imports(ROOT / "server", lazy=False)]
+    assert not [name for name in eager if _within(name, "bench")]
 
 
 def test_the_sdk_imports_neither_layer() -> None:
