@@ -50,7 +50,7 @@ class MarkovServer:
 def markov_config(store: Path | str) -> ServerConfig:
     """A server configuration for the Markov engine: a SQLite file or a store URL."""
     url = f"sqlite:///{store}" if isinstance(store, Path) else store
-    engine = EngineConfig(model="markov-test", max_model_len=MarkovEngine().max_model_len)
+    engine = EngineConfig(model="synthetic/markov-test", max_model_len=MarkovEngine().max_model_len)
     return ServerConfig(engine=engine, max_n=8, store=url)
 
 

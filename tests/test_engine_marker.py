@@ -12,7 +12,7 @@ from planner.engine.vllm_engine import VLLMEngine
 
 def test_an_unmarked_test_cannot_build_the_real_engine() -> None:
     with pytest.raises(RuntimeError, match="without the `engine` marker"):
-        VLLMEngine(EngineConfig(model="unused"))
+        VLLMEngine(EngineConfig(model="unused/model"))
 
 
 def test_tests_that_use_the_live_server_are_marked(request: pytest.FixtureRequest) -> None:

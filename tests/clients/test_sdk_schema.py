@@ -37,7 +37,7 @@ PAIRS: dict[type[BaseModel], str] = {
 @pytest.fixture(scope="module")
 def schemas(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     store = tmp_path_factory.mktemp("schema") / "plans.db"
-    config = ServerConfig(engine=EngineConfig(model="unused-model-id"), store=f"sqlite:///{store}")
+    config = ServerConfig(engine=EngineConfig(model="unused/model-id"), store=f"sqlite:///{store}")
     spec = create_app(config).openapi()
     found: dict[str, Any] = spec["components"]["schemas"]
     return found
