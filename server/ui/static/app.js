@@ -118,6 +118,9 @@ $("#live-form").addEventListener("submit", (event) => {
       history = [...messages.filter((m) => m.role !== "system"), { role: "assistant", content: state.text }];
       form.elements.message.value = "";
       drawConversation();
+    } catch (exc) {
+      if (!state.text && !state.snapshots.length) view.show(null); // nothing to look at
+      throw exc;
     } finally {
       state.streaming = false;
       $("#stop").disabled = true;
@@ -155,6 +158,9 @@ $("#analyse-form").addEventListener("submit", (event) => {
     try {
       const answer = await api.analyze(body);
       view.show(PlanState.fromPlan(answer.plan));
+    } catch (exc) {
+      view.show(null);
+      throw exc;
     } finally {
       state.streaming = false;
       view.render();

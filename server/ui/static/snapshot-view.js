@@ -61,7 +61,8 @@ function facts(plan) {
 
 function outcome(state, horizon, position) {
   const box = el("div", "outcome");
-  if (horizon === "user") {
+  const s = state.scoreFor(position, horizon); // `user` too, when Analyse was given the reply
+  if (horizon === "user" && !s) {
     const p = state.nextTurnAt(position);
     if (p) {
       box.append(
@@ -75,7 +76,6 @@ function outcome(state, horizon, position) {
     }
     return box;
   }
-  const s = state.scoreFor(position, horizon);
   if (!s) {
     box.classList.add("pending");
     box.textContent = state.done

@@ -25,7 +25,7 @@ function axes(root, x, yP, maxEntropy, length) {
   root.append(svg("text", { x: x1 + 6, y: y1 + 8, class: "tick entropy-tick" }, `${maxEntropy.toFixed(1)}`));
   root.append(svg("text", { x: x1 + 6, y: y0, class: "tick entropy-tick" }, "0 nats"));
   const step = Math.max(1, Math.ceil(length / 8 / 5) * 5);
-  for (let t = 0; t <= length; t += step) {
+  for (let t = 0; t <= length - step / 2; t += step) {
     root.append(svg("text", { x: x(t), y: H - 8, class: "tick", "text-anchor": "middle" }, String(t)));
   }
   root.append(svg("text", { x: x1, y: H - 8, class: "tick", "text-anchor": "end" }, "token →"));
@@ -33,7 +33,8 @@ function axes(root, x, yP, maxEntropy, length) {
 
 /** The (position, probability, hit, baseline) points of one horizon's realised endings. */
 function points(state, horizon) {
-  if (horizon === "user") {
+  const scored = state.scores.some((s) => s.horizon === horizon);
+  if (horizon === "user" && !scored) {
     const turn = state.plan && state.plan.next_turn;
     return turn ? turn.predictions.map((p) => ({ position: p.position, p: p.probability, hit: p.top1, base: null })) : [];
   }
