@@ -23,6 +23,7 @@ from server.health import router as health_router
 from server.metrics import install_metrics
 from server.openapi import install_openapi
 from server.plans.api_router import router as plans_router
+from server.ui.api_router import router as ui_router
 
 log = logging.getLogger(__name__)
 
@@ -85,4 +86,5 @@ def create_app(
     app.include_router(chat_router)
     app.include_router(completions_router)
     app.include_router(plans_router)
+    app.include_router(ui_router)
     return app

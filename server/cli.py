@@ -68,40 +68,15 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _chat(args: argparse.Namespace) -> int:
-    # Imported here: the SDK and rich are for this subcommand only.
-    from foresight_client.terminal import run_chat
-
-    # main() logs at INFO; httpx's per-request lines would scribble over the live view.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    refresh = int(args.refresh) if args.refresh.isdigit() else args.refresh
-    return run_chat(
-        base_url=args.base_url,
-        model=args.model,
-        horizons=[h.strip() for h in args.horizons.split(",") if h.strip()],
-        rollouts=args.rollouts,
-        max_tokens=args.max_tokens,
-        refresh=refresh,
-        lookahead=args.lookahead,
-    )
-
-
 def _add_chat(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    chat = sub.add_parser(
-        "chat", help="chat in the terminal, with each reply's live plan beside it"
+    # Listed for --help only: main() hands `chat` and its arguments to the SDK's terminal
+    # chat (also shipped as `foresight-chat`), which owns its options.
+    sub.add_parser(
+        "chat",
+        add_help=False,
+        help="chat in the terminal, with each reply's live plan beside it "
+        "(the SDK's foresight-chat; foresight chat --help lists its options)",
     )
-    chat.add_argument("--base-url", help="server URL (default: $FORESIGHT_BASE_URL or :8000)")
-    chat.add_argument("--model", help="model name (default: the server's)")
-    chat.add_argument("--rollouts", type=int, default=4, help="plan.rollouts")
-    chat.add_argument(
-        "--horizons", default="sentence,turn,user", help="plan.horizons (comma-separated)"
-    )
-    chat.add_argument("--max-tokens", type=int, default=128, help="longest reply in tokens")
-    chat.add_argument(
-        "--refresh", default="sentence", help="plan.refresh: sentence, token, or every N tokens"
-    )
-    chat.add_argument("--lookahead", type=int, help="plan.max_lookahead_tokens")
-    chat.set_defaults(func=_chat)
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -222,8 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["chat"]:
+        # Imported here: the SDK and rich are for this subcommand only.
+        from foresight_client.terminal import main as chat
+
+        return chat(args_list[1:], prog="foresight chat")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(args_list)
     code: int = args.func(args)
     return code
 

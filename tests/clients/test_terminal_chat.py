@@ -1,4 +1,5 @@
-"""`foresight chat` in a real terminal (tmux) against the real server: two turns, then /quit."""
+"""The SDK's terminal chat (`python -m foresight_client.terminal`, also `foresight-chat` and
+`foresight chat`) in a real terminal (tmux) against the real server: two turns, then /quit."""
 
 from __future__ import annotations
 
@@ -10,12 +11,10 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from live_server import LiveServer
 
-FORESIGHT = Path(sys.executable).parent / "foresight"
 WAIT = 240.0  # seconds for one planned reply on a slow, shared CPU
 PROBABILITY = re.compile(r"\s[01]\.\d\d\s")
 
@@ -70,7 +69,10 @@ def tmux() -> Iterator[Tmux]:
 
 
 def test_terminal_chat_streams_replies_beside_the_live_plan(live: LiveServer, tmux: Tmux) -> None:
-    command = f"{FORESIGHT} chat --base-url {live.url} --max-tokens 24 --rollouts 2"
+    command = (
+        f"{sys.executable} -m foresight_client.terminal --base-url {live.url}"
+        " --max-tokens 24 --rollouts 2"
+    )
     tmux.run("new-session", "-d", "-s", "chat", "-x", "200", "-y", "50", command)
     tmux.wait_for("the prompt", lambda s: "you>" in s, timeout=60)
     assert "Foresight chat" in tmux.screen()
@@ -81,6 +83,7 @@ def test_terminal_chat_streams_replies_beside_the_live_plan(live: LiveServer, tm
     first = screen[screen.index("Describe a cat") :]
     assert "assistant" in first and "plan @ token" in first
     assert "sentence" in first and "user" in first and "H=" in first
+    assert "the reply ends here:" in first  # the legend: what an empty ending means
     assert PROBABILITY.search(first), f"no candidate probability on screen:\n{first}"
     assert re.search(r"plan plan-\w+: \d+ snapshots", first)
     assert "previous turn:" not in first

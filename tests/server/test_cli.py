@@ -28,3 +28,11 @@ def test_model_check_reports_the_prepared_model() -> None:
     r = _run("model", "prepare", "--check")
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("ok: ")
+
+
+def test_chat_is_the_sdks_terminal_chat() -> None:
+    r = _run("chat", "--help")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("usage: foresight chat")
+    assert "--api-key" in r.stdout and "--rollouts" in r.stdout
+    assert "chat" in _run("--help").stdout

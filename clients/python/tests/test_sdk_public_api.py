@@ -26,7 +26,7 @@ PUBLIC = [
 
 def test_all_is_pinned() -> None:
     assert fc.__all__ == PUBLIC
-    assert terminal.__all__ == ["ChatSession", "TurnView", "run_chat"]
+    assert terminal.__all__ == ["ChatSession", "TurnView", "main", "run_chat"]
     for name in fc.__all__:
         assert hasattr(fc, name), name
 

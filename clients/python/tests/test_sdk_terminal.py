@@ -3,8 +3,13 @@ tests/clients/test_terminal_chat.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import foresight_client as fc
 import httpx
@@ -135,3 +140,54 @@ def test_a_horizon_missing_from_the_latest_snapshot_keeps_its_last_plan() -> Non
     out = io.StringIO()
     Console(file=out, width=140).print(view.render())
     assert all(f"{h} @{first.position}" in out.getvalue() for h in others)
+
+
+def test_an_empty_ending_and_a_pending_score_say_what_they_mean() -> None:
+    """An empty candidate is the reply ending right there (for `user`, an empty message);
+    a horizon whose ending has not come yet says its score is not known."""
+    snap = fc.Snapshot.model_validate(plan_body()["snapshots"][0])
+    horizons = {
+        name: h.model_copy(update={"candidates": [fc.Candidate(text="", probability=1.0, count=2)]})
+        for name, h in snap.horizons.items()
+    }
+    view = TurnView()
+    view.update(fc.SnapshotEvent(0, "p", snap.model_copy(update={"horizons": horizons})))
+    screen = " ".join(_render(view, width=220).split())
+    assert "⏎ the reply ends here" in screen
+    assert ("(an empty message)" in screen) == ("user" in horizons)
+    assert screen.count("score not yet known") >= len(horizons)  # once per horizon + legend
+
+    name = next(iter(horizons))
+    score = fc.Score.model_validate(
+        {**plan_body()["scores"][0], "position": snap.position, "horizon": name, "top1": True}
+    )
+    view.update(fc.ScoreEvent(0, "p", score))
+    assert f"scored ✓ log {score.log_score:.2f}" in " ".join(_render(view, width=220).split())
+
+
+def test_the_chat_runs_as_a_module_and_as_its_own_command() -> None:
+    import foresight_client.terminal as terminal
+
+    r = subprocess.run(
+        [sys.executable, "-m", "foresight_client.terminal", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "--rollouts" in r.stdout and "--api-key" in r.stdout
+    pyproject = Path(terminal.__file__).parents[2] / "pyproject.toml"
+    scripts = pyproject.read_text().split("[project.scripts]", 1)[1].split("[", 1)[0]
+    assert re.findall(r'^([\w-]+) = "(.+)"$', scripts, re.M) == [
+        ("foresight-chat", "foresight_client.terminal._cli:main")
+    ]
+    assert terminal.main is terminal._cli.main
+
+
+def test_the_command_reports_an_unreachable_server() -> None:
+    from foresight_client.terminal import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["--base-url", "http://127.0.0.1:9"])
+    assert code == 1 and "cannot reach Foresight" in out.getvalue()

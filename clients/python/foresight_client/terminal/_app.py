@@ -44,6 +44,7 @@ class ChatSession:
 def run_chat(
     *,
     base_url: str | None = None,
+    api_key: str | None = None,
     model: str | None = None,
     horizons: Sequence[str] = ("sentence", "turn", "user"),
     rollouts: int | None = None,
@@ -56,8 +57,8 @@ def run_chat(
 ) -> int:
     """Chat in the terminal until ``/quit`` or end of input; returns the exit status.
 
-    ``client`` (else one for ``base_url``), ``console`` and ``stdin`` (else the terminal,
-    with line editing) can be given, e.g. for tests.
+    ``client`` (else one for ``base_url`` and ``api_key``), ``console`` and ``stdin`` (else
+    the terminal, with line editing) can be given, e.g. for tests.
     """
     console = console or Console()
     plan = PlanOptions.model_validate(
@@ -68,7 +69,7 @@ def run_chat(
             "max_lookahead_tokens": lookahead,
         }
     )
-    with _client_for(client, base_url, model) as chat_client:
+    with _client_for(client, base_url, api_key, model) as chat_client:
         try:
             served = chat_client.models()
         except ForesightError as exc:
@@ -89,11 +90,13 @@ def run_chat(
 
 
 @contextlib.contextmanager
-def _client_for(client: Client | None, base_url: str | None, model: str | None) -> Iterator[Client]:
+def _client_for(
+    client: Client | None, base_url: str | None, api_key: str | None, model: str | None
+) -> Iterator[Client]:
     if client is not None:  # the caller's: the caller closes it
         yield client
         return
-    with Client(base_url=base_url, model=model) as own:
+    with Client(base_url=base_url, api_key=api_key, model=model) as own:
         yield own
 
 

@@ -22,11 +22,20 @@ CANDIDATES_SHOWN = 3
 ENDING_WIDTH = 70
 
 
-def _ending(text: str) -> Text:
+ENDS_HERE = "⏎ the reply ends here"
+EMPTY_MESSAGE = "(an empty message)"
+PENDING = "score not yet known"
+LEGEND = (
+    f"{ENDS_HERE}: those rollouts end the reply at this point (an empty ending) · "
+    f"{PENDING}: the text has not reached that ending yet (user: until you send your next message)"
+)
+
+
+def _ending(text: str, horizon: str) -> Text:
     # One line per candidate: newlines would break the table's rows.
     flat = " ".join(text.split())
-    if not flat:  # the horizon ends right at this position
-        return Text("(ends here)", style="dim")
+    if not flat:  # an empty ending: the unit ends right at this position
+        return Text(EMPTY_MESSAGE if horizon == "user" else ENDS_HERE, style="italic dim")
     return Text(flat if len(flat) <= ENDING_WIDTH else flat[: ENDING_WIDTH - 1] + "…")
 
 
@@ -41,7 +50,8 @@ class TurnView:
         # `refresh_every` thins long ones), and the others' last plans still stand.
         self.horizons: dict[str, tuple[int, HorizonSnapshot]] = {}
         self.forks: list[Fork] = []
-        self.scores: dict[str, Score] = {}
+        self.scores: dict[str, Score] = {}  # the latest per horizon
+        self.scored: dict[tuple[int, str], Score] = {}  # (position, horizon) -> its score
         self.plan: Plan | None = None
 
     def update(self, event: StreamEvent) -> None:
@@ -63,6 +73,7 @@ class TurnView:
             self.forks.append(event.fork)
         elif isinstance(event, ScoreEvent):
             self.scores[event.score.horizon] = event.score
+            self.scored[(event.score.position, event.score.horizon)] = event.score
         elif isinstance(event, PlanEvent):
             self.plan = event.plan
 
@@ -81,7 +92,7 @@ class TurnView:
         if snap is None:
             parts.append(Text("waiting for the first snapshot…", style="dim"))
         else:
-            parts.append(self._horizons(snap.position, self.horizons))
+            parts.append(self._horizons(snap.position, self.horizons, self.scored))
         if self.scores:
             parts.append(self._scores())
         for fork in self.forks[-4:]:
@@ -92,12 +103,18 @@ class TurnView:
                     style="bold magenta",
                 )
             )
+        if snap is not None:
+            parts.append(Text(LEGEND, style="dim"))
         where = f" @ token {snap.position}" if snap else ""
         title = f"plan{where} · {self.snapshots} snapshot{'s' * (self.snapshots != 1)}"
         return Panel(Group(*parts), title=title, title_align="left", border_style="cyan")
 
     @staticmethod
-    def _horizons(position: int, horizons: dict[str, tuple[int, HorizonSnapshot]]) -> Table:
+    def _horizons(
+        position: int,
+        horizons: dict[str, tuple[int, HorizonSnapshot]],
+        scored: dict[tuple[int, str], Score],
+    ) -> Table:
         table = Table(box=None, show_header=True, expand=True, padding=(0, 1))
         table.add_column("horizon", style="bold", no_wrap=True)
         table.add_column("p", justify="right", no_wrap=True)
@@ -107,12 +124,20 @@ class TurnView:
             tokens = f" ~{mean:.0f} tok" if mean is not None else ""
             since = f" @{at}" if at != position else ""  # planned at an earlier point
             # + 0.0 turns the -0.0 of a single certain candidate into 0.0.
-            label = Text(f"{name}{since}\nH={h.entropy + 0.0:.2f}{tokens}")
+            score = scored.get((at, name))
+            verdict = (
+                f"scored {'✓' if score.top1 else '✗'} log {score.log_score:.2f}"
+                if score is not None
+                else PENDING
+            )
+            label = Text(f"{name}{since}\nH={h.entropy + 0.0:.2f}{tokens}\n{verdict}")
             if not h.candidates:
                 table.add_row(label, "", Text("not reached within the lookahead", style="dim"))
                 continue
             for i, c in enumerate(h.candidates[:CANDIDATES_SHOWN]):
-                table.add_row(label if i == 0 else "", f"{c.probability:.2f}", _ending(c.text))
+                table.add_row(
+                    label if i == 0 else "", f"{c.probability:.2f}", _ending(c.text, name)
+                )
             table.add_section()
         return table
 

@@ -1,0 +1,1 @@
+"""The plan explorer: a page at ``/ui`` that shows plans as they form (static assets only)."""
