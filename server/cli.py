@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from planner.engine.config import EngineConfig
 from planner.engine.model_cache import default_model_dir, prepare_default_model, verify
+from server.serve_options import add_guard_args, guard_settings
 
 
 def _add_engine_args(p: argparse.ArgumentParser) -> None:
@@ -65,6 +66,7 @@ def _serve(args: argparse.Namespace) -> int:
     from planner.config import PlanLimits
     from server.app import create_app
     from server.config import ServerConfig
+    from server.shutdown import DrainingServer
 
     try:
         config = ServerConfig(
@@ -81,8 +83,9 @@ def _serve(args: argparse.Namespace) -> int:
                 max_rollouts_in_flight=args.max_rollouts_in_flight,
                 allowed_horizons=tuple(h.strip() for h in args.horizons.split(",") if h.strip()),
             ),
+            **guard_settings(args),
         )
-    except (ValueError, ValidationError) as exc:
+    except (OSError, ValueError, ValidationError) as exc:
         print(f"foresight serve: {exc}", file=sys.stderr)
         return 2
     server: uvicorn.Server | None = None
@@ -92,8 +95,16 @@ def _serve(args: argparse.Namespace) -> int:
             server.should_exit = True
 
     app = create_app(config, on_engine_failure=stop)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=config.host, port=config.port, log_level=config.log_level)
+    server = DrainingServer(
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=config.port,
+            log_level=config.log_level,
+            timeout_graceful_shutdown=5,
+        ),
+        admission=app.state.admission,
+        grace=config.shutdown_grace,
     )
     server.run()
     error = app.state.engine_holder.error
@@ -312,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="sentence,paragraph,turn,user",
         help="horizons requests may ask for (comma-separated)",
     )
+    add_guard_args(serve)
     _add_engine_args(serve)
     serve.set_defaults(func=_serve)
 

@@ -8,6 +8,8 @@ from starlette.responses import Response
 from server.chat.protocol import ChatCompletionRequest
 from server.chat.serving import create_chat_completion
 from server.dependencies import cancel_on_disconnect, engine_of, plans_of, server_config
+from server.limits import check_messages, check_sampling
+from server.plans.lookup import check_previous
 
 router = APIRouter()
 
@@ -15,4 +17,9 @@ router = APIRouter()
 @router.post("/v1/chat/completions")
 @cancel_on_disconnect
 async def chat_completions(body: ChatCompletionRequest, raw: Request) -> Response:
-    return await create_chat_completion(engine_of(raw), body, server_config(raw), plans_of(raw))
+    config = server_config(raw)
+    check_sampling(body, config)
+    check_messages([m.text() for m in body.messages], config)
+    if body.plan is not None:
+        await check_previous(plans_of(raw), body.plan.previous_id)
+    return await create_chat_completion(engine_of(raw), body, config, plans_of(raw))

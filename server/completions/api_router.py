@@ -8,6 +8,8 @@ from starlette.responses import Response
 from server.completions.protocol import CompletionRequest
 from server.completions.serving import create_completion
 from server.dependencies import cancel_on_disconnect, engine_of, plans_of, server_config
+from server.limits import check_prompt, check_sampling
+from server.plans.lookup import check_previous
 
 router = APIRouter()
 
@@ -15,4 +17,9 @@ router = APIRouter()
 @router.post("/v1/completions")
 @cancel_on_disconnect
 async def completions(body: CompletionRequest, raw: Request) -> Response:
-    return await create_completion(engine_of(raw), body, server_config(raw), plans_of(raw))
+    config = server_config(raw)
+    check_sampling(body, config)
+    check_prompt(body.prompt, config)
+    if body.plan is not None:
+        await check_previous(plans_of(raw), body.plan.previous_id)
+    return await create_completion(engine_of(raw), body, config, plans_of(raw))

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from server.plans.protocol import PlanRequest
+from server.plans.protocol import PlanField
 from server.protocol import MAX_TOP_LOGPROBS, SamplingFields, Usage
 
 PromptInput = str | list[str] | list[int] | list[list[int]]
@@ -17,7 +17,7 @@ class CompletionRequest(SamplingFields):
     max_tokens: int | None = Field(16, ge=1)
     logprobs: int | None = Field(None, ge=0, le=MAX_TOP_LOGPROBS)
     echo: bool = False
-    plan: PlanRequest | None = None
+    plan: PlanField = None
     suffix: str | None = None
 
 

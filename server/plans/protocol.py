@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from planner.config import PlanConfig
 from server.protocol import ChatMessage, StrictModel
@@ -22,6 +22,30 @@ class PlanRequest(PlanConfig):
 
     def config(self) -> PlanConfig:
         return PlanConfig(**self.model_dump(exclude={"previous_id"}))
+
+
+def _plan_flag(value: object) -> object:
+    """``"plan": true`` asks for a plan with the server's defaults; ``false`` for none."""
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    return value
+
+
+def _also_boolean(schema: dict[str, Any]) -> None:
+    schema["anyOf"] = [*schema.get("anyOf", []), {"type": "boolean"}]
+
+
+PlanField = Annotated[
+    PlanRequest | None,
+    BeforeValidator(_plan_flag),
+    Field(
+        description="a plan object, or true for the server's defaults",
+        json_schema_extra=_also_boolean,
+    ),
+]
+"""The `plan` field of a completion request: an object, ``true``, ``false`` or null."""
 
 
 class AnalyzeRequest(StrictModel):

@@ -1,0 +1,54 @@
+"""The real app on the Markov engine, in-process, with the guards configured per test.
+
+``guarded(**overrides)`` runs ``create_app`` with a ``MarkovEngine`` (its lifespan too)
+and yields the app and an ``httpx.AsyncClient`` over ``ASGITransport``: no socket, no
+vLLM, milliseconds per request. ``step_delay`` slows the engine to keep requests running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from planner.engine.config import EngineConfig
+from server.app import create_app
+from server.config import ServerConfig
+
+try:
+    from markov_engine import MarkovEngine
+except ModuleNotFoundError:  # until tests/planner/markov_engine.py moves up to tests/
+    sys.path.insert(0, str(Path(__file__).parents[1] / "planner"))
+    from markov_engine import MarkovEngine
+
+BASE_URL = "http://foresight.test"
+CHAT = {"messages": [{"role": "user", "content": " The cat"}], "max_tokens": 8}
+PLANNED = {**CHAT, "plan": {"rollouts": 2, "horizons": ["sentence"], "clustering": "text"}}
+
+
+def guarded_config(tmp: Path, **overrides: object) -> ServerConfig:
+    engine = EngineConfig(model="markov-test", max_model_len=4096)
+    return ServerConfig(engine=engine, max_n=8, store=f"sqlite:///{tmp / 'plans.db'}", **overrides)  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def guarded(
+    tmp: Path, *, step_delay: float = 0.0, **overrides: object
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, MarkovEngine]]:
+    """A ready app with ``overrides`` in its config, a client on it, and its engine."""
+    engine = MarkovEngine(step_delay=step_delay)
+    app = create_app(guarded_config(tmp, **overrides), engine_factory=lambda: engine)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, timeout=60) as http:
+            deadline = time.monotonic() + 120
+            while (await http.get("/ready")).status_code != 200:
+                assert time.monotonic() < deadline, "the app did not become ready"
+                await asyncio.sleep(0.02)
+            yield app, http, engine
