@@ -99,8 +99,10 @@ def _cap(value: int, cap: int, param: str) -> None:
 def check_sampling(request: SamplingFields, config: ServerConfig) -> None:
     """Caps shared by both completion endpoints: n, max_tokens, stop sequences."""
     _cap(request.n, config.max_n, "n")
-    if config.max_tokens is not None and request.max_tokens is not None:
-        _cap(request.max_tokens, config.max_tokens, "max_tokens")
+    for name in ("max_tokens", "max_completion_tokens"):
+        value = getattr(request, name, None)
+        if config.max_tokens is not None and value is not None:
+            _cap(value, config.max_tokens, name)
     stop = request.stop
     stops: Sequence[str] = [stop] if isinstance(stop, str) else (stop or [])
     for i, s in enumerate(stops):
