@@ -1,14 +1,15 @@
-"""vLLM's EngineCore process must not outlive the process that owns the engine.
+"""vLLM's EngineCore (and its workers) must not outlive the process that owns the engine.
 
 vLLM starts the core with ``multiprocessing`` (fork by default on CPU, spawn where CUDA
 is initialised) and stops it from its owner's shutdown; an owner killed by SIGKILL never
 runs that, and the core went on at full CPU. ``install()`` makes the core's entry point
-this module's ``run_engine_core``, which starts a thread in the core that watches the
-parent: once the parent is gone (the core is re-parented, ``getppid()`` changes) it
-sends the core SIGTERM (vLLM's own clean exit) and, if that has not ended it within
-``KILL_AFTER`` seconds, exits hard. A thread, not ``PR_SET_PDEATHSIG``: the death signal
-fires when the *thread* that forked the core exits, and the owner builds its engine in
-a worker thread. Works with fork and spawn alike (spawn pickles this function by name).
+this module's ``run_engine_core`` (and a worker's ``worker_main``), which starts a thread
+that watches the parent: once it is gone (the process is re-parented, ``getppid()``
+changes) the thread sends its own process SIGTERM (vLLM's clean exit) and, if that has
+not ended it within ``KILL_AFTER`` seconds, exits hard. A thread, not
+``PR_SET_PDEATHSIG``: that signal fires when the *thread* that forked the process
+exits, and the owner builds its engine in a worker thread. Works with fork and spawn
+alike (spawn pickles these functions by name).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 POLL = 0.5  # seconds between two looks at the parent
 KILL_AFTER = 5.0  # seconds the core gets to exit on SIGTERM before it exits hard
 
-_original: Any = None
+_originals: dict[str, Any] = {}  # the entry points vLLM had before ``install()``
 
 
 def _watch(parent: int) -> None:
@@ -33,20 +34,33 @@ def _watch(parent: int) -> None:
     os._exit(1)
 
 
+def _watch_parent() -> None:
+    watch = threading.Thread(target=_watch, args=(os.getppid(),), name="parent-watch")
+    watch.daemon = True
+    watch.start()
+
+
 def run_engine_core(*args: Any, **kwargs: Any) -> Any:
     """vLLM's ``EngineCoreProc.run_engine_core`` with a parent watch (runs in the core)."""
-    from vllm.v1.engine.core import EngineCoreProc
+    _watch_parent()
+    install()  # spawned: nothing is patched here yet (and the core's workers need it)
+    return _originals["core"](*args, **kwargs)
 
-    threading.Thread(target=_watch, args=(os.getppid(),), name="parent-watch", daemon=True).start()
-    original = _original or EngineCoreProc.run_engine_core  # spawn: the class is untouched
-    return original(*args, **kwargs)
+
+def worker_main(*args: Any, **kwargs: Any) -> Any:
+    """vLLM's ``WorkerProc.worker_main`` with a parent watch (runs in a worker)."""
+    _watch_parent()
+    install()  # spawned: nothing is patched here yet
+    return _originals["worker"](*args, **kwargs)
 
 
 def install() -> None:
-    """Route vLLM's EngineCore start through ``run_engine_core`` (idempotent)."""
-    global _original
+    """Route vLLM's EngineCore and worker entry points through this module (idempotent)."""
     from vllm.v1.engine.core import EngineCoreProc
+    from vllm.v1.executor.multiproc_executor import WorkerProc
 
-    if _original is None:
-        _original = EngineCoreProc.run_engine_core
+    if not _originals:
+        _originals["core"] = EngineCoreProc.run_engine_core
+        _originals["worker"] = WorkerProc.worker_main
         EngineCoreProc.run_engine_core = staticmethod(run_engine_core)
+        WorkerProc.worker_main = staticmethod(worker_main)
