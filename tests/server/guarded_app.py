@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -52,3 +53,38 @@ async def guarded(
                 assert time.monotonic() < deadline, "the app did not become ready"
                 await asyncio.sleep(0.02)
             yield app, http, engine
+
+
+class ThreadServer:
+    """The same app on a loopback port (uvicorn in a thread), for clients out of process."""
+
+    def __init__(self, tmp: Path, **overrides: object) -> None:
+        import uvicorn
+        from live_server import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        engine = MarkovEngine()
+        config = guarded_config(tmp, port=self.port, **overrides)
+        self.app = create_app(config, engine_factory=lambda: engine)
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        self._thread.start()
+        deadline = time.monotonic() + 120
+        with httpx.Client(base_url=self.url, timeout=5) as client:
+            while time.monotonic() < deadline:
+                try:
+                    if client.get("/ready").status_code == 200:
+                        return self
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.1)
+        raise TimeoutError("the app did not become ready")
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
