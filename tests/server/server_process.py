@@ -42,6 +42,21 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def shared_memory(pids: set[int]) -> set[Path]:
+    """The /dev/shm segments (vLLM's ``psm_*`` queues) that processes ``pids`` map."""
+    found = set()
+    for pid in pids:
+        try:
+            maps = Path(f"/proc/{pid}/maps").read_text()
+        except OSError:
+            continue
+        for line in maps.splitlines():
+            path = line.split(maxsplit=5)[-1]
+            if path.startswith("/dev/shm/"):
+                found.add(Path(path.removesuffix(" (deleted)")))
+    return found
+
+
 def alive(pids: set[int]) -> set[int]:
     """The pids of ``pids`` still running (zombies count as gone)."""
     out = set()

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from server_process import ServerProcess, alive, descendants
+from server_process import ServerProcess, alive, descendants, shared_memory
 
 MESSAGES = [{"role": "user", "content": "Describe a cat in two sentences."}]
 PLAN = {"rollouts": 2, "horizons": ["sentence"], "clustering": "text"}
@@ -68,6 +68,7 @@ def test_sigkill_mid_stream_leaves_no_engine_and_the_store_intact(tmp_path: Path
         plan_id = r.json()["choices"][0]["plan"]["id"]
         engine = descendants(server.proc.pid)
         assert engine, "expected the EngineCore as a child process"
+        segments = shared_memory(engine | {server.proc.pid})
         started = threading.Event()
         with ThreadPoolExecutor(1) as pool:
             outcome = pool.submit(_stream, server.url, 400, started)
@@ -76,8 +77,14 @@ def test_sigkill_mid_stream_leaves_no_engine_and_the_store_intact(tmp_path: Path
             assert outcome.result(60) == "lost"
         gone_after = _wait_gone(engine, 20)
         left = alive(engine)
-        print(f"\nSIGKILL mid-stream: engine processes={len(engine)} gone_after={gone_after:.1f}s")
+        time.sleep(1.0)  # the resource tracker unlinks what the dead processes registered
+        kept = {s for s in segments if s.exists()}
+        print(
+            f"\nSIGKILL mid-stream: engine processes={len(engine)} gone_after={gone_after:.1f}s "
+            f"shared_memory={len(segments)} left={len(kept)}"
+        )
         assert not left, f"engine processes outlived the server: {left}"
+        assert not kept, f"shared memory left behind: {kept}"
     finally:
         server.stop()
     db = sqlite3.connect(tmp_path / "plans.db")
