@@ -35,7 +35,8 @@ PLANNED = {**CHAT, "plan": {"rollouts": 2, "horizons": ["sentence"], "clustering
 
 def guarded_config(tmp: Path, **overrides: object) -> ServerConfig:
     engine = EngineConfig(model="markov-test", max_model_len=4096)
-    return ServerConfig(engine=engine, max_n=8, store=f"sqlite:///{tmp / 'plans.db'}", **overrides)  # type: ignore[arg-type]
+    settings: dict[str, object] = {"max_n": 8, "store": f"sqlite:///{tmp / 'plans.db'}"}
+    return ServerConfig(engine=engine, **{**settings, **overrides})  # type: ignore[arg-type]
 
 
 @contextlib.asynccontextmanager
