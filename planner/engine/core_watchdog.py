@@ -6,7 +6,7 @@ runs that, and the core went on at full CPU. ``install()`` makes the core's entr
 this module's ``run_engine_core`` (and a worker's ``worker_main``), which starts a thread
 that watches the parent: once it is gone (the process is re-parented, ``getppid()``
 changes) the thread sends its own process SIGTERM (vLLM's clean exit) and, if that has
-not ended it within ``KILL_AFTER`` seconds, exits hard. A thread, not
+not ended it within ``KILL_AFTER`` seconds, an alarm signal ends it. A thread, not
 ``PR_SET_PDEATHSIG``: that signal fires when the *thread* that forked the process
 exits, and the owner builds its engine in a worker thread. Works with fork and spawn
 alike (spawn pickles these functions by name).
@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 POLL = 0.5  # seconds between two looks at the parent
-KILL_AFTER = 5.0  # seconds the core gets to exit on SIGTERM before it exits hard
+KILL_AFTER = 5  # seconds the process gets to exit on SIGTERM before SIGALRM ends it
 
 _originals: dict[str, Any] = {}  # the entry points vLLM had before ``install()``
 
@@ -29,9 +29,11 @@ _originals: dict[str, Any] = {}  # the entry points vLLM had before ``install()`
 def _watch(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(POLL)
+    # The backstop is SIGALRM's default action (the kernel ends the process), not this
+    # thread: once SIGTERM has started interpreter shutdown, a daemon thread never runs
+    # again, and a process stuck in shutdown would live on.
+    signal.alarm(KILL_AFTER)
     os.kill(os.getpid(), signal.SIGTERM)
-    time.sleep(KILL_AFTER)
-    os._exit(1)
 
 
 def _watch_parent() -> None:
