@@ -100,11 +100,18 @@ class PlannedGeneration:
                     raise item
                 yield item
         finally:
-            driver.cancel()
-            for task in self._tasks:
-                task.cancel()
-            await asyncio.gather(driver, *self._tasks, return_exceptions=True)
-            await self.pool.close()
+            # Shielded: inside an anyio cancel scope (sse-starlette when the client goes,
+            # a deadline) every await here is cancelled again, and the rollouts ran on
+            # for tens of seconds. The shielded task finishes the clean-up regardless.
+            await asyncio.shield(asyncio.ensure_future(self._close(driver)))
+
+    async def _close(self, driver: asyncio.Task[None]) -> None:
+        """Cancel the main sequence, the refreshes and every rollout, and wait for them."""
+        driver.cancel()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(driver, *self._tasks, return_exceptions=True)
+        await self.pool.close()
 
     async def _drive(self, started: float) -> None:
         try:

@@ -88,11 +88,12 @@ class Planner:
         """Check, claim and link a planned request (``messages`` for chat); 4xx errors are
         raised here, before any response starts."""
         config = self.check(request, chat=messages is not None)
+        named = await self._named(request.previous_id)
         claimed = await self._claim(config, n, model)
         previous = None
         if messages is not None:
             try:
-                previous = await self._previous_turn(engine, messages, request)
+                previous = await self._previous_turn(engine, messages, request, named)
             except BaseException:
                 for plan_id in claimed:
                     await self.keeper.release(plan_id)
@@ -157,8 +158,23 @@ class Planner:
             claimed.append(plan_id)
         return claimed
 
+    async def _named(self, previous_id: str | None) -> PlanRecord | None:
+        """The plan ``plan.previous_id`` names: a 404 if none is stored (never silently
+        ignored); None if no id was given or the store cannot answer (the text matters
+        more than the link to the previous turn, which is then not made)."""
+        if previous_id is None:
+            return None
+        try:
+            record = await self.store.get(previous_id)
+        except StoreError:
+            self._on_store_error("get")
+            return None
+        if record is None:
+            raise_not_found(previous_id, param="plan.previous_id")
+        return record
+
     async def _previous_turn(
-        self, engine: Engine, messages: Messages, request: PlanRequest
+        self, engine: Engine, messages: Messages, request: PlanRequest, named: PlanRecord | None
     ) -> NextTurn | None:
         """Find the plan of the previous turn and score it against the new user message."""
         turn = continued_turn(messages)
@@ -166,7 +182,7 @@ class Planner:
             return None
         key, assistant, user = turn
         try:
-            record = await self._previous_record(key, assistant, request.previous_id)
+            record = named or await self._latest(key, assistant)
         except StoreError:
             self._on_store_error("get")
             return None
@@ -184,14 +200,8 @@ class Planner:
             self._on_store_error("put")
         return result
 
-    async def _previous_record(
-        self, key: str, assistant: str, previous_id: str | None
-    ) -> PlanRecord | None:
-        if previous_id is not None:
-            record = await self.store.get(previous_id)
-            if record is None:
-                raise_not_found(previous_id, param="plan.previous_id")
-            return record
+    async def _latest(self, key: str, assistant: str) -> PlanRecord | None:
+        """The newest plan that answered the same messages (by the conversation hash)."""
         candidates = await self.store.find_turn(key)
         for record in candidates:  # newest first; with n > 1, the choice the client kept
             if record.plan.text.strip() == assistant.strip():

@@ -8,18 +8,24 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from planner import Planner, open_store
 from planner.engine.protocol import Engine
 from server import plan_metrics
+from server.auth import AuthMiddleware
+from server.backpressure import GENERATION_PATHS, Admission, AdmissionMiddleware
 from server.chat.api_router import router as chat_router
 from server.chat.protocol import ChatCompletionChunk
 from server.completions.api_router import router as completions_router
 from server.completions.protocol import CompletionResponse
 from server.config import ServerConfig
+from server.deadline import DeadlineMiddleware
 from server.engine_holder import EngineHolder
+from server.engine_watch import watch_engine
 from server.errors import install_error_handlers
 from server.health import router as health_router
+from server.limits import BodyLimitMiddleware
 from server.metrics import install_metrics
 from server.openapi import install_openapi
 from server.plans.api_router import router as plans_router
@@ -60,9 +66,14 @@ def create_app(
         # "partially initialized module 'accelerate.hooks'".)
         starting = asyncio.create_task(holder.start(warm=planner.warm))
         app.state.engine_start = starting
+        watching: list[asyncio.Task[None]] = []
 
         def started(task: asyncio.Task[None]) -> None:
-            if not task.cancelled() and task.exception() is not None and on_engine_failure:
+            if task.cancelled():
+                return
+            if task.exception() is None:
+                watching.append(asyncio.create_task(watch_engine(holder, on_engine_failure)))
+            elif on_engine_failure:
                 on_engine_failure()
 
         starting.add_done_callback(started)
@@ -71,6 +82,8 @@ def create_app(
         finally:
             if not starting.done():
                 starting.cancel()
+            for task in watching:
+                task.cancel()
             holder.shutdown()
             await planner.close()
 
@@ -79,12 +92,34 @@ def create_app(
     app.state.config = config
     app.state.engine_holder = holder
     app.state.planner = planner
+    app.state.admission = admission = Admission(config.max_running_cost, config.max_queued)
     install_openapi(app, chunks=[ChatCompletionChunk, CompletionResponse])
     install_error_handlers(app)
     install_metrics(app)
+    _install_guards(app, config, admission)
     app.include_router(health_router)
     app.include_router(chat_router)
     app.include_router(completions_router)
     app.include_router(plans_router)
     app.include_router(ui_router)
     return app
+
+
+def _install_guards(app: FastAPI, config: ServerConfig, admission: Admission) -> None:
+    """Outermost first: CORS, auth, body size, deadline, admission (then metrics, routes)."""
+    public = frozenset(config.public_paths)
+    app.add_middleware(AdmissionMiddleware, admission=admission, public_paths=public)
+    if config.request_timeout is not None:
+        app.add_middleware(
+            DeadlineMiddleware, seconds=config.request_timeout, paths=GENERATION_PATHS
+        )
+    app.add_middleware(BodyLimitMiddleware, limit=config.max_body_bytes)
+    app.add_middleware(AuthMiddleware, keys=config.api_keys, public_paths=public)
+    if config.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(config.cors_origins),
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["authorization", "content-type"],
+        )

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from planner import DEFAULT_TTL_SECONDS, PlanLimits
 from planner.engine.model_cache import default_model_dir, prepare_default_model, verify
 from server.engine_args import DefaultsFormatter, add_engine_args, engine_config
+from server.serve_options import add_guard_args, guard_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -18,7 +19,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     from server.app import create_app
     from server.config import ServerConfig
-    from server.uvicorn_server import ForesightServer, quiet_probe_logs
+    from server.shutdown import DrainingServer
+    from server.uvicorn_server import quiet_probe_logs
 
     try:
         config = ServerConfig(
@@ -35,8 +37,9 @@ def _serve(args: argparse.Namespace) -> int:
                 max_rollouts_in_flight=args.max_rollouts_in_flight,
                 allowed_horizons=tuple(h.strip() for h in args.horizons.split(",") if h.strip()),
             ),
+            **guard_settings(args),
         )
-    except (ValueError, ValidationError) as exc:
+    except (OSError, ValueError, ValidationError) as exc:
         print(f"foresight serve: {exc}", file=sys.stderr)
         return 2
     server: uvicorn.Server | None = None
@@ -47,8 +50,16 @@ def _serve(args: argparse.Namespace) -> int:
 
     app = create_app(config, on_engine_failure=stop)
     quiet_probe_logs()
-    server = ForesightServer(
-        uvicorn.Config(app, host=config.host, port=config.port, log_level=config.log_level)
+    server = DrainingServer(
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=config.port,
+            log_level=config.log_level,
+            timeout_graceful_shutdown=5,
+        ),
+        admission=app.state.admission,
+        grace=config.shutdown_grace,
     )
     server.run()
     error = app.state.engine_holder.error
@@ -180,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=",".join(limits.allowed_horizons),
         help="horizons requests may ask for (comma-separated)",
     )
+    add_guard_args(serve)
     add_engine_args(serve)
     serve.set_defaults(func=_serve)
 

@@ -63,6 +63,12 @@ def cancel_on_disconnect(
         racing: set[asyncio.Future[Any]] = {work, watch}
         try:
             done, _ = await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            # Cancelled from outside (deadline, shutdown): the work is a task of its own,
+            # so it must be cancelled too, or its engine requests would run on.
+            work.cancel()
+            await asyncio.gather(work, return_exceptions=True)
+            raise
         finally:
             watch.cancel()
         if work in done:

@@ -54,6 +54,12 @@ class EngineHolder:
             finally:
                 self._warming = False
 
+    def fail(self, reason: str) -> None:
+        """The engine died while serving: not ready any more, every request a 503."""
+        self.error = reason
+        self._engine = None
+        log.error("the engine failed: %s", reason)
+
     def shutdown(self) -> None:
         """Refuse new work and stop the engine."""
         self.stopping = True

@@ -64,24 +64,44 @@ def _param(loc: Sequence[Any]) -> str | None:
 _TYPE_NAMES = {"str", "int", "float", "bool", "list", "dict", "function-after", "TextPart"}
 
 
-def _validation_message(err: dict[str, Any], param: str | None) -> str:
+def _server_caps(request: Request) -> dict[str, int]:
+    """Fields whose largest value is a server setting: a value over it gets that cap."""
+    config = getattr(request.app.state, "config", None)
+    if config is None:
+        return {}
+    limits = config.plan_limits
+    caps = {
+        "n": config.max_n,
+        "plan.rollouts": limits.max_rollouts,
+        "plan.max_lookahead_tokens": limits.max_lookahead_tokens,
+    }
+    if config.max_tokens is not None:
+        caps["max_tokens"] = caps["max_completion_tokens"] = config.max_tokens
+    return caps
+
+
+def _validation_message(err: dict[str, Any], param: str | None, caps: dict[str, int]) -> str:
     kind = err.get("type", "")
     if kind == "json_invalid":
         return "We could not parse the JSON body of your request: it is not valid JSON."
-    if kind in ("model_attributes_type", "dict_type") and param is None:
+    if param is None and kind in ("model_attributes_type", "dict_type", "missing"):
         return "The request body must be a JSON object."
     if kind == "missing":
         return f"Missing required parameter: '{param}'."
+    if kind in ("less_than_equal", "less_than") and param in caps:
+        return f"{param} must be at most {caps[param]} on this server."
     return f"Invalid value for '{param}': {err.get('msg', 'invalid value')}."
 
 
-async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     # Prefer the most specific error; pydantic reports one per union member.
     err = min(errors, key=lambda e: (e.get("type") == "missing", -len(e.get("loc", ()))))
-    param = _param(err.get("loc", ()))
-    return error_response(400, _validation_message(err, param), "invalid_request_error", param)
+    # A JSON syntax error's loc ends with a character offset, not a field.
+    param = None if err.get("type") == "json_invalid" else _param(err.get("loc", ()))
+    message = _validation_message(err, param, _server_caps(request))
+    return error_response(400, message, "invalid_request_error", param)
 
 
 async def _on_foresight(_: Request, exc: Exception) -> JSONResponse:

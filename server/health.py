@@ -24,9 +24,11 @@ async def health() -> dict[str, str]:
 async def ready(request: Request) -> JSONResponse:
     """Readiness: 200 once the engine can serve, 503 before and while stopping."""
     holder = holder_of(request)
-    if holder.ready:
+    draining = request.app.state.admission.draining
+    if holder.ready and not draining:
         return JSONResponse({"status": "ready"})
-    status = "stopping" if holder.stopping else ("failed" if holder.error else "starting")
+    stopping = holder.stopping or draining
+    status = "stopping" if stopping else ("failed" if holder.error else "starting")
     return JSONResponse({"status": status}, status_code=503)
 
 

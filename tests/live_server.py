@@ -99,11 +99,11 @@ class BorrowedEngine:
 class ExtraServer:
     """A second Foresight app on the live server's loop and engine (e.g. another replica)."""
 
-    def __init__(self, live: LiveServer, store: str) -> None:
+    def __init__(self, live: LiveServer, store: str, **overrides: Any) -> None:
         self.live = live
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = ServerConfig(engine=live.config.engine, port=self.port, store=store)
+        config = ServerConfig(engine=live.config.engine, port=self.port, store=store, **overrides)
         self.app = create_app(config, engine_factory=lambda: BorrowedEngine(live.engine))  # type: ignore[arg-type, return-value]
         self._server = uvicorn.Server(
             uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")

@@ -6,20 +6,25 @@ Layout of the cache (``$FORESIGHT_CACHE_DIR``, default ``~/.cache/foresight``)::
         config.json, model.safetensors, tokenizer.json, ...
         foresight-manifest.json         written last: files, sizes and sha256
     models/.SmolLM2-135M-Instruct.partial-<pid>/   a conversion in progress
+    models/SmolLM2-135M-Instruct.lock   held (flock) by the one process converting
 
 A model directory counts as prepared only if its manifest exists and every file
 matches it, and the directory appears by one atomic rename, so an interrupted
-conversion never leaves something that later loads.
+conversion never leaves something that later loads. Several processes may start at
+once: one converts under the lock while the others wait for it and then find the model
+ready; a ``partial-<pid>`` directory is removed only if process ``pid`` is gone.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -131,13 +136,44 @@ def _write_manifest(model_dir: Path, gguf: Path) -> None:
     (model_dir / MANIFEST).write_text(json.dumps(manifest, indent=2))
 
 
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path`` (released when the process dies, too)."""
+    with lock_path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def prepare_default_model(*, force: bool = False, say: Callable[[str], None] = log.info) -> Path:
     """Convert the packaged GGUF into a safetensors model directory once; return its path."""
     target = default_model_dir()
     if not force and verify(target) is None:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(target.parent / f"{DEFAULT_MODEL_NAME}.lock"):
+        if not force and verify(target) is None:
+            return target  # another process prepared it while this one waited
+        return _prepare_locked(target, say)
+
+
+def _prepare_locked(target: Path, say: Callable[[str], None]) -> Path:
     for stale in target.parent.glob(f".{DEFAULT_MODEL_NAME}.partial-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue  # a live process's conversion (one that took no lock): not ours
         say(f"removing an interrupted conversion: {stale.name}")
         shutil.rmtree(stale, ignore_errors=True)
     if target.exists():
@@ -145,6 +181,7 @@ def prepare_default_model(*, force: bool = False, say: Callable[[str], None] = l
 
     gguf = find_gguf()
     work = target.parent / f".{DEFAULT_MODEL_NAME}.partial-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     try:
         say(f"[1/3] converting {gguf.name} to bf16 safetensors")

@@ -78,6 +78,9 @@ class VLLMEngine:
     def __init__(self, config: EngineConfig) -> None:
         from vllm.v1.engine.async_llm import AsyncLLM
 
+        from planner.engine import core_watchdog
+
+        core_watchdog.install()  # the EngineCore dies with this process, even by SIGKILL
         self.config = config
         self._llm: Any = AsyncLLM.from_engine_args(_engine_args(config))
         hf = self._llm.get_tokenizer()

@@ -12,6 +12,7 @@ from server.chat.protocol import (
 )
 from server.chat.serving import create_chat_completion
 from server.dependencies import cancel_on_disconnect, engine_of, planner_of, server_config
+from server.limits import check_messages, check_sampling
 from server.openapi import streamed
 
 router = APIRouter()
@@ -24,4 +25,7 @@ router = APIRouter()
 )
 @cancel_on_disconnect
 async def chat_completions(body: ChatCompletionRequest, raw: Request) -> Response:
-    return await create_chat_completion(engine_of(raw), body, server_config(raw), planner_of(raw))
+    config = server_config(raw)
+    check_sampling(body, config)
+    check_messages([m.text() for m in body.messages], config)
+    return await create_chat_completion(engine_of(raw), body, config, planner_of(raw))

@@ -6,14 +6,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from planner import PlanRequest, PlanResult
-from server.plans.protocol import PlanEvent
+from planner import PlanResult
+from server.plans.protocol import PlanEvent, PlanField
 from server.protocol import MAX_TOP_LOGPROBS, ChatMessage, SamplingFields, Usage
 
 
 class ChatCompletionRequest(SamplingFields):
     messages: list[ChatMessage] = Field(..., min_length=1)
-    plan: PlanRequest | None = None
+    plan: PlanField = None
     max_completion_tokens: int | None = Field(None, ge=1)
     logprobs: bool = False
     top_logprobs: int | None = Field(None, ge=0, le=MAX_TOP_LOGPROBS)

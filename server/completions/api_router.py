@@ -8,6 +8,7 @@ from starlette.responses import Response
 from server.completions.protocol import CompletionRequest, CompletionResponse
 from server.completions.serving import create_completion
 from server.dependencies import cancel_on_disconnect, engine_of, planner_of, server_config
+from server.limits import check_prompt, check_sampling
 from server.openapi import streamed
 
 router = APIRouter()
@@ -20,4 +21,7 @@ router = APIRouter()
 )
 @cancel_on_disconnect
 async def completions(body: CompletionRequest, raw: Request) -> Response:
-    return await create_completion(engine_of(raw), body, server_config(raw), planner_of(raw))
+    config = server_config(raw)
+    check_sampling(body, config)
+    check_prompt(body.prompt, config)
+    return await create_completion(engine_of(raw), body, config, planner_of(raw))

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from planner import PlanRequest, PlanResult
-from server.plans.protocol import PlanEvent
+from planner import PlanResult
+from server.plans.protocol import PlanEvent, PlanField
 from server.protocol import MAX_TOP_LOGPROBS, SamplingFields, Usage
 
 PromptInput = str | list[str] | list[int] | list[list[int]]
@@ -18,7 +18,7 @@ class CompletionRequest(SamplingFields):
     max_tokens: int | None = Field(16, ge=1)
     logprobs: int | None = Field(None, ge=0, le=MAX_TOP_LOGPROBS)
     echo: bool = False
-    plan: PlanRequest | None = None
+    plan: PlanField = None
     suffix: str | None = None
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 
 from planner import PlanResult
-from server.dependencies import cancel_on_disconnect, engine_of, planner_of
+from server.dependencies import cancel_on_disconnect, engine_of, planner_of, server_config
+from server.limits import check_messages, check_text
 from server.plans.protocol import AnalyzeRequest, AnalyzeResponse, Deleted, PlanList
 from server.request_context import check_model
 from server.sampling import analysis_sampling
@@ -36,6 +37,10 @@ async def delete_plan(plan_id: str, raw: Request) -> Deleted:
 @router.post("/v1/plans/analyze")
 @cancel_on_disconnect
 async def analyze(body: AnalyzeRequest, raw: Request) -> AnalyzeResponse:
+    config = server_config(raw)
+    check_messages([m.text() for m in body.messages], config)
+    check_text(body.assistant, config, "assistant")
+    check_text(body.user, config, "user")
     engine = engine_of(raw)
     model = check_model(engine, body.model)
     messages = [{"role": m.role, "content": m.text()} for m in body.messages]

@@ -6,12 +6,36 @@ is the contract ``/openapi.json`` publishes and the SDK is checked against.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from planner import Fork, PlanRequest, PlanResult, Score, Snapshot
 from server.protocol import ChatMessage, StrictModel
+
+
+def _plan_flag(value: object) -> object:
+    """``"plan": true`` asks for a plan with the server's defaults; ``false`` for none."""
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    return value
+
+
+def _also_boolean(schema: dict[str, Any]) -> None:
+    schema["anyOf"] = [*schema.get("anyOf", []), {"type": "boolean"}]
+
+
+PlanField = Annotated[
+    PlanRequest | None,
+    BeforeValidator(_plan_flag),
+    Field(
+        description="a plan object, or true for the server's defaults",
+        json_schema_extra=_also_boolean,
+    ),
+]
+"""The `plan` field of a completion request: an object, ``true``, ``false`` or null."""
 
 
 class AnalyzeRequest(StrictModel):

@@ -95,7 +95,7 @@ async def test_user_horizon_needs_a_chat(shared: MarkovServer) -> None:
     assert info.value.param == "plan.horizons"
 
 
-@pytest.mark.parametrize("plan", [[1, 2], "sentence", 3, True])
+@pytest.mark.parametrize("plan", [[1, 2], "sentence", 3])
 async def test_a_plan_is_not_a_json_object(shared: MarkovServer, plan: object) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         await shared.sdk.chat.completions.create(

@@ -78,3 +78,23 @@ def test_interrupted_preparation_is_detected_then_completed(cache: Path) -> None
     assert verify(target, checksums=True) is None
     manifest = json.loads((target / MANIFEST).read_text())
     assert manifest["files"]["model.safetensors"]["size"] == weights.stat().st_size
+
+
+def test_processes_preparing_at_once_share_one_conversion(cache: Path) -> None:
+    env = {**os.environ, "FORESIGHT_CACHE_DIR": str(cache)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "model", "prepare"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outputs
+    assert sum("[1/3] converting" in out for out in outputs) == 1, outputs
+    assert not any("removing" in out for out in outputs), outputs
+    assert verify(default_model_dir(), checksums=True) is None
+    assert not [p for p in (cache / "models").iterdir() if p.name.startswith(".")]
