@@ -119,7 +119,8 @@ class Planner:
             )
         if request.max_lookahead_tokens > lim.max_lookahead_tokens:
             raise InvalidRequestError(
-                f"plan.max_lookahead_tokens must be at most {lim.max_lookahead_tokens}.",
+                f"plan.max_lookahead_tokens must be at most {lim.max_lookahead_tokens} "
+                "on this server.",
                 param="plan.max_lookahead_tokens",
             )
         for h in request.horizons:
