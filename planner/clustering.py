@@ -69,6 +69,20 @@ class Clusterer(Protocol):
     def match(self, text: str, candidates: Sequence[str]) -> int | None:
         """Index of the best candidate with the same meaning as ``text``, else None."""
 
+    def distances(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+        """Distance in meaning between every text of ``a`` and of ``b``, shape (len a, len b),
+        in [0, sqrt 2]: 0 for the same normalised text, sqrt 2 for unrelated ones."""
+
+
+ORTHOGONAL = float(np.sqrt(2.0))  # the distance of two unrelated unit vectors
+
+
+def _discrete(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+    ka, kb = [normalise(t) for t in a], [normalise(t) for t in b]
+    return np.array([[0.0 if x == y else ORTHOGONAL for y in kb] for x in ka]).reshape(
+        len(a), len(b)
+    )
+
 
 class TextClusterer:
     """Clusters by exact equality of ``normalise(text)``."""
@@ -88,6 +102,10 @@ class TextClusterer:
         """Index of the first candidate with the same normalised form, else None."""
         key = normalise(text)
         return next((i for i, c in enumerate(candidates) if normalise(c) == key), None)
+
+    def distances(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+        """0 for equal normalised forms, else sqrt 2 (a one-hot embedding per meaning)."""
+        return _discrete(a, b)
 
 
 class EmbeddingModelUnavailable(RuntimeError):
@@ -237,6 +255,20 @@ class EmbeddingClusterer:
         sims = vectors[1:] @ vectors[0]
         best = int(np.argmax(sims))  # first candidate on ties
         return usable[best] if float(sims[best]) >= self.threshold else None
+
+    def distances(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+        """Euclidean distance of the unit embeddings (sqrt(2 - 2 cos)); an empty ending is
+        at 0 from other empty ones and sqrt 2 from any text, as in ``cluster``."""
+        out = _discrete(a, b)
+        ia = [i for i, t in enumerate(a) if normalise(t)]
+        ib = [j for j, t in enumerate(b) if normalise(t)]
+        if ia and ib:
+            va = self.embed([_surface(a[i]) for i in ia]).astype(np.float64)
+            vb = self.embed([_surface(b[j]) for j in ib]).astype(np.float64)
+            d = np.sqrt(np.clip(2.0 - 2.0 * (va @ vb.T), 0.0, None))
+            exact = out[np.ix_(ia, ib)] == 0.0  # equal normalised forms: exactly 0
+            out[np.ix_(ia, ib)] = np.where(exact, 0.0, d)
+        return out
 
 
 def _surface(text: str) -> str:

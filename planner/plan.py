@@ -10,105 +10,38 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from planner.config import Horizon, PlanConfig
+from planner.plan_snapshot import (
+    Candidate,
+    HorizonSnapshot,
+    Implicit,
+    RolloutView,
+    Snapshot,
+    TokensToEnd,
+)
+
+__all__ = [
+    "Candidate",
+    "Comparison",
+    "Fork",
+    "HorizonSnapshot",
+    "Implicit",
+    "ImplicitSummary",
+    "NextTurn",
+    "Plan",
+    "PlanResult",
+    "ReliabilityBin",
+    "RolloutView",
+    "Score",
+    "Snapshot",
+    "Stats",
+    "TokensToEnd",
+    "TurnPrediction",
+    "Unit",
+]
 
 
 class _Data(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Candidate(_Data):
-    """One candidate ending (a cluster of rollouts that end the same way in meaning)."""
-
-    text: str = Field(description="representative text from the snapshot position to the end")
-    probability: float = Field(description="share of the rollouts that reached this horizon")
-    count: int = Field(description="rollouts in this cluster")
-
-
-class TokensToEnd(_Data):
-    """Distribution of the number of tokens from the snapshot to the horizon's end."""
-
-    mean: float | None = Field(
-        None,
-        description="mean tokens from the snapshot to the ending, over rollouts that reached it",
-    )
-    p10: float | None = Field(None, description="10th percentile of those tokens")
-    p50: float | None = Field(None, description="median of those tokens")
-    p90: float | None = Field(None, description="90th percentile of those tokens")
-
-
-class HorizonSnapshot(_Data):
-    """The plan for one horizon at one refresh."""
-
-    candidates: list[Candidate] = Field(description="most probable first; probabilities sum to 1")
-    entropy: float = Field(description="entropy over candidate clusters, in nats")
-    tokens_to_end: TokensToEnd = Field(
-        description="tokens from the snapshot to the ending, over the rollouts"
-    )
-    fresh_rollouts: int = Field(description="rollouts sampled for this refresh")
-    carried_rollouts: int = Field(
-        description="rollouts carried over from earlier refreshes (they agreed with the text "
-        "since; still exact samples)"
-    )
-    reached: int = Field(description="rollouts that reached this horizon within the lookahead")
-    not_reached: int = Field(description="rollouts that did not (left out of probabilities)")
-
-
-class Implicit(_Data):
-    """The explicit plan beside the model's implicit state at the same position."""
-
-    total_variation: float = Field(
-        description="total variation distance between the rollouts' first tokens and the "
-        "model's top next-token distribution"
-    )
-    js_divergence: float = Field(
-        description="Jensen-Shannon divergence between the same two, in bits"
-    )
-    next_token_entropy: float = Field(
-        description="entropy of the model's next-token distribution (top logprobs), in nats"
-    )
-    empirical_entropy: float = Field(description="entropy of the rollouts' first tokens, in nats")
-    top_mass: float = Field(description="probability mass the model's top logprobs cover")
-    collision_probability: float = Field(
-        description="sum of squared next-token probabilities: the chance two samples agree "
-        "on the next token"
-    )
-
-
-class RolloutView(_Data):
-    """One rollout as used by a snapshot (only with ``include_rollouts``)."""
-
-    text: str = Field(
-        description="the rollout's text from the snapshot position, as far as this refresh used it"
-    )
-    tokens: int = Field(description="tokens of that text")
-    carried: bool = Field(
-        description="whether the rollout was carried over from an earlier refresh"
-    )
-    endings: dict[Horizon, str | None] = Field(
-        description="per horizon, the rollout's ending text, or null if it did not reach it"
-    )
-
-
-class Snapshot(_Data):
-    """The plan as it stood at one refresh."""
-
-    position: int = Field(description="completion tokens emitted before this refresh")
-    text_offset: int = Field(description="characters of completion text before this refresh")
-    trigger: str = Field(description="start, sentence, interval or token")
-    preceding_token: str | None = Field(description="the token just before the refresh")
-    horizons: dict[Horizon, HorizonSnapshot] = Field(
-        description="the horizons this refresh planned (config.refresh_every can leave "
-        "long ones out; their last earlier plan stands)"
-    )
-    implicit: Implicit | None = Field(
-        None,
-        description="the rollouts' first tokens beside the model's next-token distribution "
-        "here (null without logprobs)",
-    )
-    latency_seconds: float = Field(description="from the refresh point to the snapshot")
-    rollouts: list[RolloutView] | None = Field(
-        None, description="the rollouts this snapshot used (only with include_rollouts)"
-    )
 
 
 class Unit(_Data):
@@ -126,18 +59,48 @@ class Score(_Data):
     horizon: Horizon = Field(description="the horizon predicted")
     realised: str = Field(description="the ending the text really had after the snapshot")
     realised_tokens: int = Field(description="tokens from the snapshot to that ending")
+    ends_reply: bool = Field(
+        False, description="the realised ending closes the reply (scored apart in comparisons)"
+    )
+    probability: float | None = Field(
+        None,
+        description="the plan's probability of what came: its candidate's, or novel if none "
+        "meant the same (null in plans stored before novel existed)",
+    )
+    novel: float | None = Field(
+        None, description="the plan's novel: its probability of an unseen ending"
+    )
+    probabilities: list[float] = Field(
+        default_factory=list,
+        description="the plan's forecast: each candidate's probability, then novel (for "
+        "reliability tables)",
+    )
+    outcome: int | None = Field(None, description="index into probabilities of what came")
     log_score: float = Field(
-        description="ln of the smoothed probability the plan gave the realised ending "
-        "(higher is better)"
+        description="ln probability: the log score over the candidates and novel (higher is better)"
     )
     uniform_log_score: float = Field(
-        description="the same score for a uniform guess over the plan's buckets (a baseline)"
+        description="the same score for a uniform guess over the candidates and novel"
     )
     top1: bool = Field(description="whether the most probable candidate was the realised ending")
     in_candidates: bool = Field(description="whether the realised ending matched any candidate")
     brier: float = Field(
-        description="multi-class Brier score over the candidates and the other buckets "
-        "(lower is better)"
+        description="multi-class Brier score over the candidates and novel (lower is better)"
+    )
+    energy: float | None = Field(
+        None,
+        description="fair energy score of the rollouts' endings against the realised one, in "
+        "the clusterer's embedding space (lower is better; null if none reached)",
+    )
+    energy_climatology: float | None = Field(
+        None,
+        description="the same score for climatology: the horizon's endings from other, "
+        "earlier texts (null until there are some)",
+    )
+    energy_persistence: float | None = Field(
+        None,
+        description="the same score for persistence: the previous snapshot's plan of the same "
+        "unit (null for a unit's first snapshot)",
     )
     tokens_abs_error: float | None = Field(
         None, description="|mean predicted tokens-to-end - realised tokens|"
@@ -148,6 +111,16 @@ class Score(_Data):
     model_logprob: float | None = Field(
         None, description="the model's own log-probability of the realised ending"
     )
+
+
+class ReliabilityBin(_Data):
+    """Forecast probabilities in one range, against how often they came true."""
+
+    lower: float = Field(description="lowest probability of the bin (inclusive)")
+    upper: float = Field(description="upper end of the bin")
+    n: int = Field(description="forecast probabilities in the bin")
+    predicted: float = Field(description="their mean")
+    realised: float = Field(description="share of them whose outcome came")
 
 
 class Comparison(_Data):
@@ -170,6 +143,45 @@ class Comparison(_Data):
     )
     totals: dict[str, int | float] = Field(
         description="the raw sums and counts behind the means (so aggregates merge exactly)"
+    )
+    ends_reply_n: int = Field(
+        0,
+        description="sentence/paragraph predictions whose realised ending closed the reply: "
+        "left out of the means above (predicting the end of a reply is not foresight)",
+    )
+    ends_reply_log_score: float | None = Field(None, description="their mean log score")
+    ends_reply_top1_accuracy: float | None = Field(None, description="their top-1 accuracy")
+    mean_novel: float | None = Field(
+        None, description="mean novel: how often the plan expected an ending it had not seen"
+    )
+    energy: float | None = Field(None, description="mean fair energy score (lower is better)")
+    energy_skill_climatology: float | None = Field(
+        None,
+        description="1 - energy / climatology's energy, over predictions that have both: "
+        "> 0 when the plan beats knowing nothing of the text",
+    )
+    energy_skill_climatology_interval: list[float] | None = Field(
+        None, description="95% bootstrap interval of that skill (over predictions)"
+    )
+    energy_skill_persistence: float | None = Field(
+        None,
+        description="1 - energy / persistence's energy: > 0 when refreshing the plan helped",
+    )
+    energy_skill_persistence_interval: list[float] | None = Field(
+        None, description="95% bootstrap interval of that skill"
+    )
+    reliability: list[ReliabilityBin] = Field(
+        default_factory=list,
+        description="every forecast probability (candidates and novel) binned against how "
+        "often it came true",
+    )
+    calibration_error: float | None = Field(
+        None,
+        description="expected calibration error: mean |predicted - realised frequency| over "
+        "the bins, weighted by their counts",
+    )
+    calibration_interval: list[float] | None = Field(
+        None, description="95% bootstrap interval of the calibration error (over predictions)"
     )
 
 
@@ -243,11 +255,11 @@ class TurnPrediction(_Data):
 
     position: int = Field(description="completion tokens before the snapshot that predicted")
     probability: float = Field(
-        description="share of all K rollouts on the candidate that means the same (rollouts "
-        "that did not reach the reply count against it, as in scores)"
+        description="the plan's probability of the real message: its candidate's, or novel "
+        "if none meant the same (as in scores)"
     )
     log_score: float = Field(
-        description="ln of the smoothed probability of the real message (higher is better)"
+        description="ln probability: the log score over the candidates and novel (higher is better)"
     )
     top1: bool = Field(
         description="whether the most probable candidate meant the same as the real message"

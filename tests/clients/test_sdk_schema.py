@@ -24,6 +24,7 @@ PAIRS: dict[type[BaseModel], str] = {
     fc.Unit: "Unit",
     fc.Score: "Score",
     fc.Comparison: "Comparison",
+    fc.ReliabilityBin: "ReliabilityBin",
     fc.Fork: "Fork",
     fc.PlanStats: "Stats",
     fc.ImplicitSummary: "ImplicitSummary",

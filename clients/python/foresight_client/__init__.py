@@ -55,6 +55,7 @@ from foresight_client._plan import (
     Plan,
     PlanConfig,
     PlanStats,
+    ReliabilityBin,
     Score,
     TurnPrediction,
 )
@@ -114,6 +115,7 @@ __all__ = [
     "PlanStats",
     "Plans",
     "RateLimitError",
+    "ReliabilityBin",
     "RolloutView",
     "Score",
     "ScoreEvent",
