@@ -123,10 +123,10 @@ class Rollout:
                     if n > lookahead:
                         return NOT_REACHED
                     last = self.ended and not self.text.text[end:].strip()
-                    # An ending that closes the reply has the end-of-turn token in its log p.
-                    logprob = self._logprob(k, ahead if last else n)
+                    # log p of the ending's tokens whatever follows them (so one text has
+                    # one probability, whether or not this rollout's reply closed after it)
                     text = self.text.text[consumed_chars:end]
-                    return Outcome("reached", text, n, logprob, last)
+                    return Outcome("reached", text, n, self._logprob(k, n), last)
             if self.ended:
                 text = self.text.text[consumed_chars:].strip()
                 return Outcome("reached", text, ahead, self._logprob(k, ahead), True)
