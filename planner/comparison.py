@@ -61,6 +61,12 @@ def compare(horizon: Horizon, scores: Sequence[Score]) -> Comparison:
             "ends_reply_n": len(apart),
             "ends_reply_log_score": _mean([s.log_score for s in apart]),
             "ends_reply_top1_accuracy": _mean([float(s.top1) for s in apart]),
+            "consensus_recall": _mean(
+                [s.consensus_recall for s in scores if s.consensus_recall is not None]
+            ),
+            "consensus_climatology": _mean(
+                [s.consensus_climatology for s in scores if s.consensus_climatology is not None]
+            ),
             "mean_novel": _mean([s.novel for s in scores if s.novel is not None]),
             "energy": _mean([s.energy for s in scores if s.energy is not None]),
             "energy_skill_climatology": _skill_of(clim),

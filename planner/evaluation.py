@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from planner.clustering import Clusterer
 from planner.config import Horizon
+from planner.consensus import base_rate, recall
 from planner.energy import ensemble_energy
 from planner.forks import fork_divergence
 from planner.main_text import Realised
@@ -71,6 +72,7 @@ def score_prediction(
     candidates = m.probs[:-1]
     b = baselines or Baselines()
     energy = _energy(plan, realised.text, clusterer)
+    agreed = [t.term for t in plan.consensus.terms] if plan.consensus else []
     return Score(
         position=position,
         horizon=horizon,
@@ -93,6 +95,8 @@ def score_prediction(
             if b.persistence
             else None
         ),
+        consensus_recall=recall(agreed, realised.text),
+        consensus_climatology=base_rate(agreed, b.climatology),
         tokens_abs_error=abs_error(t2e.mean, realised.tokens) if t2e.mean is not None else None,
         interval_covered=(
             interval_covers(t2e.p10, t2e.p90, realised.tokens)

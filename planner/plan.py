@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from planner.config import Horizon, PlanConfig
 from planner.plan_snapshot import (
     Candidate,
+    Consensus,
+    ConsensusTerm,
     HorizonSnapshot,
     Implicit,
     RolloutView,
@@ -22,6 +24,8 @@ from planner.plan_snapshot import (
 __all__ = [
     "Candidate",
     "Comparison",
+    "Consensus",
+    "ConsensusTerm",
     "Fork",
     "HorizonSnapshot",
     "Implicit",
@@ -102,6 +106,16 @@ class Score(_Data):
         description="the same score for persistence: the previous snapshot's plan of the same "
         "unit (null for a unit's first snapshot)",
     )
+    consensus_recall: float | None = Field(
+        None,
+        description="share of the plan's consensus terms that appear in the realised ending "
+        "(null without terms)",
+    )
+    consensus_climatology: float | None = Field(
+        None,
+        description="the same share in climatology's endings (other texts), on average: the "
+        "baseline the recall should beat",
+    )
     tokens_abs_error: float | None = Field(
         None, description="|mean predicted tokens-to-end - realised tokens|"
     )
@@ -151,6 +165,12 @@ class Comparison(_Data):
     )
     ends_reply_log_score: float | None = Field(None, description="their mean log score")
     ends_reply_top1_accuracy: float | None = Field(None, description="their top-1 accuracy")
+    consensus_recall: float | None = Field(
+        None, description="mean share of consensus terms found in what came"
+    )
+    consensus_climatology: float | None = Field(
+        None, description="mean share of the same terms in other texts' endings (baseline)"
+    )
     mean_novel: float | None = Field(
         None, description="mean novel: how often the plan expected an ending it had not seen"
     )

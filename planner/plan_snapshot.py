@@ -5,6 +5,8 @@ Re-exported by ``planner.plan``; nothing here computes.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from planner.config import Horizon
@@ -57,6 +59,28 @@ class TokensToEnd(_Data):
     p90: float | None = Field(None, description="90th percentile of those tokens")
 
 
+class ConsensusTerm(_Data):
+    """A content word, name or number most of the rollouts' endings share."""
+
+    term: str = Field(description="the word, lower case")
+    share: float = Field(description="share of the reached endings that contain it")
+    kind: Literal["word", "name", "number"] = Field(
+        description="number (has a digit), name (always capitalised past an ending's first "
+        "word) or word"
+    )
+
+
+class Consensus(_Data):
+    """What the rollouts agree on, from their texts alone (no model call)."""
+
+    share: float = Field(description="the share of endings a term needs to be listed")
+    terms: list[ConsensusTerm] = Field(description="consensus terms, most shared first")
+    median_words: float = Field(description="median length of the endings, in words")
+    ends_reply_share: float = Field(description="share of endings that close the reply")
+    question_share: float = Field(description="share of endings that end with a question mark")
+    list_share: float = Field(description="share of endings that contain a list item")
+
+
 class HorizonSnapshot(_Data):
     """The plan for one horizon at one refresh."""
 
@@ -91,6 +115,9 @@ class HorizonSnapshot(_Data):
     carried_rollouts: int = Field(
         description="rollouts carried over from earlier refreshes (they agreed with the text "
         "since; still exact samples)"
+    )
+    consensus: Consensus | None = Field(
+        None, description="what the reached endings agree on (null if none reached)"
     )
     reached: int = Field(description="rollouts that reached this horizon within the lookahead")
     not_reached: int = Field(

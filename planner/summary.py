@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from planner.clustering import Clusterer, representatives
+from planner.consensus import consensus
 from planner.coverage import adjusted_probabilities, chao_shen_entropy
 from planner.plan import Candidate, HorizonSnapshot, TokensToEnd
 from planner.rollout import Outcome
@@ -58,6 +59,7 @@ def summarise(members: Sequence[Member], clusterer: Clusterer) -> HorizonSnapsho
         exact_mass=exact,
         exact_share=exact / planned if exact is not None and planned > 0 else None,
         tokens_to_end=tokens,
+        consensus=consensus(texts, [o.ends_reply for o in reached]),
         fresh_rollouts=len(members) - carried,
         carried_rollouts=carried,
         reached=len(reached),

@@ -24,6 +24,8 @@ PAIRS: dict[type[BaseModel], str] = {
     fc.Unit: "Unit",
     fc.Score: "Score",
     fc.Comparison: "Comparison",
+    fc.Consensus: "Consensus",
+    fc.ConsensusTerm: "ConsensusTerm",
     fc.ReliabilityBin: "ReliabilityBin",
     fc.Fork: "Fork",
     fc.PlanStats: "Stats",

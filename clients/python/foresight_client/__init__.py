@@ -61,6 +61,8 @@ from foresight_client._plan import (
 )
 from foresight_client._snapshot import (
     Candidate,
+    Consensus,
+    ConsensusTerm,
     HorizonSnapshot,
     Implicit,
     RolloutView,
@@ -93,6 +95,8 @@ __all__ = [
     "Completion",
     "CompletionChoice",
     "ConflictError",
+    "Consensus",
+    "ConsensusTerm",
     "ForesightError",
     "Fork",
     "ForkEvent",

@@ -54,6 +54,10 @@ class Score(ForesightModel):
     """The same score for climatology (endings of other texts)."""
     energy_persistence: float | None = None
     """The same score for persistence (the previous snapshot's plan of the unit)."""
+    consensus_recall: float | None = None
+    """Share of the plan's consensus terms found in the realised ending."""
+    consensus_climatology: float | None = None
+    """The same share in other texts' endings, on average (the baseline)."""
     tokens_abs_error: float | None = None
     """Absolute error of the predicted mean tokens-to-end."""
     interval_covered: bool | None = None
@@ -106,6 +110,10 @@ class Comparison(ForesightModel):
     """Their mean log score."""
     ends_reply_top1_accuracy: float | None = None
     """Their top-1 accuracy."""
+    consensus_recall: float | None = None
+    """Mean share of consensus terms found in what came."""
+    consensus_climatology: float | None = None
+    """Mean share of the same terms in other texts' endings (baseline)."""
     mean_novel: float | None = None
     """Mean ``novel`` of the plans scored."""
     energy: float | None = None

@@ -58,6 +58,34 @@ class Implicit(ForesightModel):
     """Chance that two samples of the next token agree."""
 
 
+class ConsensusTerm(ForesightModel):
+    """A content word, name or number most of the rollouts' endings share."""
+
+    term: str = ""
+    """The word, lower case."""
+    share: float = 0.0
+    """Share of the reached endings that contain it."""
+    kind: str = "word"
+    """``word``, ``name`` or ``number``."""
+
+
+class Consensus(ForesightModel):
+    """What the rollouts agree on, from their texts alone."""
+
+    share: float = 0.5
+    """The share of endings a term needs to be listed."""
+    terms: list[ConsensusTerm] = Field(default_factory=list)
+    """Consensus terms, most shared first."""
+    median_words: float = 0.0
+    """Median length of the endings, in words."""
+    ends_reply_share: float = 0.0
+    """Share of endings that close the reply."""
+    question_share: float = 0.0
+    """Share of endings that end with a question mark."""
+    list_share: float = 0.0
+    """Share of endings that contain a list item."""
+
+
 class HorizonSnapshot(ForesightModel):
     """The plan for one horizon (sentence, paragraph, turn, user) at one refresh."""
 
@@ -77,6 +105,8 @@ class HorizonSnapshot(ForesightModel):
     """Rollouts sampled at this refresh."""
     carried_rollouts: int = 0
     """Rollouts carried over from earlier refreshes (still consistent with the text)."""
+    consensus: Consensus | None = None
+    """What the reached endings agree on (None if none reached)."""
     reached: int = 0
     """Rollouts that reached this horizon within the lookahead."""
     not_reached: int = 0
