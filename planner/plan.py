@@ -142,7 +142,7 @@ class Comparison(_Data):
 
     horizon: Horizon = Field(description="the horizon these scores are of")
     n: int = Field(description="scored predictions")
-    log_score: float | None = Field(description="mean smoothed log score (higher is better)")
+    log_score: float | None = Field(description="mean log score over candidates and novel (higher is better)")
     uniform_log_score: float | None = Field(
         description="mean log score of a uniform guess over the same buckets (the baseline)"
     )

@@ -39,7 +39,7 @@ class Score(ForesightModel):
     outcome: int | None = None
     """Index into ``probabilities`` of what came."""
     log_score: float = 0.0
-    """Smoothed log-probability of the realised ending under the plan (higher is better)."""
+    """ln of the plan's probability of what came, over candidates and novel (higher wins)."""
     uniform_log_score: float = 0.0
     """The same for a uniform guess: the baseline to beat."""
     top1: bool = False
@@ -204,7 +204,7 @@ class TurnPrediction(ForesightModel):
     probability: float = 0.0
     """Plan mass on the candidate that means the same as the real message."""
     log_score: float = 0.0
-    """Smoothed log score of the real message."""
+    """Log score of the real message over the candidates and novel."""
     top1: bool = False
     """The top candidate meant the same as the real message."""
     in_candidates: bool = False
