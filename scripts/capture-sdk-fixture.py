@@ -22,6 +22,7 @@ PLAN = {
     "rollouts": 2,
     "refresh": 4,
     "max_lookahead_tokens": 24,
+    "refresh_every": {},
     "include_rollouts": True,
 }
 
@@ -31,19 +32,21 @@ def main() -> None:
         live = LiveServer(f"sqlite:///{tmp}/plans.db").start()
         try:
             with httpx.Client(base_url=live.url, timeout=600) as client:
-                messages = [{"role": "user", "content": "Name a famous painter."}]
-                body = {"model": live.config.engine.name, "max_tokens": 16, "seed": 7}
+                messages = [{"role": "user", "content": "Name a colour."}]
+                body = {"model": live.config.engine.name, "max_tokens": 24, "seed": 7}
                 first = client.post(
                     "/v1/chat/completions", json={**body, "messages": messages, "plan": PLAN}
                 ).json()
                 messages += [
                     {"role": "assistant", "content": first["choices"][0]["message"]["content"]},
-                    {"role": "user", "content": "Tell me more about the artist."},
+                    {"role": "user", "content": "Another one?"},
                 ]
                 second = client.post(
                     "/v1/chat/completions", json={**body, "messages": messages, "plan": PLAN}
                 )
                 second.raise_for_status()
+                if second.json()["choices"][0]["finish_reason"] != "stop":
+                    raise SystemExit("the reply did not end within max_tokens: pick another seed")
                 OUT.write_text(json.dumps(second.json(), indent=1) + "\n")
         finally:
             live.stop()

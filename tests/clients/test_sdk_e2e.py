@@ -29,8 +29,7 @@ def _check_plan(plan: fc.Plan | None, horizons: list[str]) -> fc.Plan:
     for snap in plan.snapshots:
         assert "sentence" in snap.horizons and set(snap.horizons) <= set(horizons)
         for h in snap.horizons.values():
-            if h.candidates:
-                assert math.isclose(sum(c.probability for c in h.candidates), 1.0)
+            assert math.isclose(sum(c.probability for c in h.candidates) + h.novel, 1.0)
             assert h.fresh_rollouts + h.carried_rollouts == plan.config.rollouts
     assert set(plan.comparison) <= set(horizons)
     assert plan.stats.rollout_tokens > 0
