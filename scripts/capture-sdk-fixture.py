@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from live_server import LiveServer  # noqa: E402
+from live_server import LiveServer
 
 OUT = Path(__file__).resolve().parent.parent / "clients/python/tests/data/chat_with_plan.json"
 PLAN = {
