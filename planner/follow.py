@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 
+from planner.climatology import Climatology
 from planner.clustering import Clusterer
 from planner.config import PlanConfig
 from planner.engine.protocol import Delta, Engine, Sampling
@@ -46,6 +47,7 @@ async def follow(
     sampling: Sampling,
     user: str | None = None,
     rollout_slots: asyncio.Semaphore | None = None,
+    climatology: Climatology | None = None,
 ) -> PlannedGeneration:
     """Plan at each refresh of ``assistant`` (a complete turn) and score against it.
 
@@ -66,6 +68,7 @@ async def follow(
         clusterer,
         rollout_slots=rollout_slots,
         user_reply=reply,
+        climatology=climatology,
     )
 
 

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
+from planner.climatology import Climatology
 from planner.clustering import Clusterer
 from planner.config import PlanConfig
 from planner.engine.protocol import Delta, Engine, Sampling
@@ -47,6 +48,7 @@ class PlannedGeneration:
         *,
         rollout_slots: asyncio.Semaphore | None = None,
         user_reply: UserReply | None = None,
+        climatology: Climatology | None = None,
     ) -> None:
         self._text = text
         self.plan = Plan(
@@ -62,6 +64,7 @@ class PlannedGeneration:
             self.schedule.horizons_at,
             self._queue.put_nowait,
             user_reply=user_reply,
+            climatology=climatology,
         )
         self.pool = RolloutPool(
             engine,
@@ -165,6 +168,7 @@ def generate(
     *,
     request_id: str | None = None,
     rollout_slots: asyncio.Semaphore | None = None,
+    climatology: Climatology | None = None,
 ) -> PlannedGeneration:
     """Sample a text from the engine exactly as an unplanned request would, and plan along
     it (the main sequence only asks for more logprobs, which do not change sampling)."""
@@ -174,5 +178,12 @@ def generate(
         f"{request_id}-main", list(prompt_ids), sampling.with_(logprobs=top), priority=MAIN_PRIORITY
     )
     return PlannedGeneration(
-        engine, prompt_ids, text, sampling, config, clusterer, rollout_slots=rollout_slots
+        engine,
+        prompt_ids,
+        text,
+        sampling,
+        config,
+        clusterer,
+        rollout_slots=rollout_slots,
+        climatology=climatology,
     )

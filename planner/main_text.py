@@ -17,6 +17,7 @@ class Realised:
 
     text: str
     tokens: int
+    ends_reply: bool = False  # the ending closes the assistant's reply
 
 
 @dataclass
@@ -74,12 +75,13 @@ class MainText:
             for end in self.ends[horizon]:
                 if end > chars:
                     n = self.index.tokens_to_cover(end) - position
-                    return Realised(self.text[chars:end], n)
+                    last = self.ended_turn and not self.text[end:].strip()
+                    return Realised(self.text[chars:end], n, last)
             if self.ended_turn:
-                return Realised(self.text[chars:].strip(), len(self.tokens) - position)
+                return Realised(self.text[chars:].strip(), len(self.tokens) - position, True)
             return None
         if horizon == "turn" and self.ended_turn:
-            return Realised(self.text[chars:], len(self.tokens) - position)
+            return Realised(self.text[chars:], len(self.tokens) - position, True)
         return None  # the user's reply is only known from the next request
 
     def token_text(self, position: int) -> str | None:

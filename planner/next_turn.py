@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from planner.clustering import Clusterer
 from planner.evaluation import Match
 from planner.plan import Comparison, NextTurn, Plan, TurnPrediction
-from planner.scoring import ScoreAggregate, brier, in_candidates, log_score, top1_hit
+from planner.scoring import ScoreAggregate, brier, in_candidates, top1_hit
 from planner.scoring import uniform_log_score as uniform
 from planner.user_reply import UserReply
 
@@ -13,8 +15,8 @@ from planner.user_reply import UserReply
 def score_next_turn(plan: Plan, reply: UserReply, assistant: str, clusterer: Clusterer) -> NextTurn:
     """Each snapshot's `user` horizon against ``reply``; the model's own log p beside it.
 
-    Scored exactly as during generation (planner.evaluation.Match): rollouts that did not
-    reach the user's reply are a bucket the real reply never matches.
+    Scored exactly as during generation (planner.evaluation.Match): over the candidates and
+    novel, the plan's probabilities given that the reply came within the lookahead.
     """
     predictions = []
     agg = ScoreAggregate(horizon="user")
@@ -23,23 +25,24 @@ def score_next_turn(plan: Plan, reply: UserReply, assistant: str, clusterer: Clu
         if horizon is None or not horizon.candidates:
             continue
         m = Match.of(horizon, reply.text, clusterer)
-        score = log_score(m.counts, m.index)
+        score = math.log(m.probability)
+        candidates = m.probs[:-1]
         predictions.append(
             TurnPrediction(
                 position=snapshot.position,
-                probability=m.probs[m.index] if m.index is not None else 0.0,
+                probability=m.probability,
                 log_score=score,
-                top1=top1_hit(m.probs, m.index),
+                top1=top1_hit(candidates, m.index),
                 in_candidates=in_candidates(m.index),
                 best_match=horizon.candidates[m.index].text if m.index is not None else None,
             )
         )
         agg.add(
             log_score=score,
-            uniform_log_score=uniform(len(m.counts)),
-            top1=top1_hit(m.probs, m.index),
+            uniform_log_score=uniform(len(candidates)),
+            top1=top1_hit(candidates, m.index),
             in_candidates=in_candidates(m.index),
-            brier=brier(m.probs, m.index),
+            brier=brier(candidates, m.index),
         )
     return NextTurn(
         plan_id=plan.id,

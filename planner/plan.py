@@ -10,105 +10,43 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from planner.config import Horizon, PlanConfig
+from planner.plan_scores import Comparison, ReliabilityBin, Score
+from planner.plan_snapshot import (
+    Candidate,
+    Consensus,
+    ConsensusTerm,
+    HorizonSnapshot,
+    Implicit,
+    RolloutView,
+    Snapshot,
+    TokensToEnd,
+)
+
+__all__ = [
+    "Candidate",
+    "Comparison",
+    "Consensus",
+    "ConsensusTerm",
+    "Fork",
+    "HorizonSnapshot",
+    "Implicit",
+    "ImplicitSummary",
+    "NextTurn",
+    "Plan",
+    "PlanResult",
+    "ReliabilityBin",
+    "RolloutView",
+    "Score",
+    "Snapshot",
+    "Stats",
+    "TokensToEnd",
+    "TurnPrediction",
+    "Unit",
+]
 
 
 class _Data(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Candidate(_Data):
-    """One candidate ending (a cluster of rollouts that end the same way in meaning)."""
-
-    text: str = Field(description="representative text from the snapshot position to the end")
-    probability: float = Field(description="share of the rollouts that reached this horizon")
-    count: int = Field(description="rollouts in this cluster")
-
-
-class TokensToEnd(_Data):
-    """Distribution of the number of tokens from the snapshot to the horizon's end."""
-
-    mean: float | None = Field(
-        None,
-        description="mean tokens from the snapshot to the ending, over rollouts that reached it",
-    )
-    p10: float | None = Field(None, description="10th percentile of those tokens")
-    p50: float | None = Field(None, description="median of those tokens")
-    p90: float | None = Field(None, description="90th percentile of those tokens")
-
-
-class HorizonSnapshot(_Data):
-    """The plan for one horizon at one refresh."""
-
-    candidates: list[Candidate] = Field(description="most probable first; probabilities sum to 1")
-    entropy: float = Field(description="entropy over candidate clusters, in nats")
-    tokens_to_end: TokensToEnd = Field(
-        description="tokens from the snapshot to the ending, over the rollouts"
-    )
-    fresh_rollouts: int = Field(description="rollouts sampled for this refresh")
-    carried_rollouts: int = Field(
-        description="rollouts carried over from earlier refreshes (they agreed with the text "
-        "since; still exact samples)"
-    )
-    reached: int = Field(description="rollouts that reached this horizon within the lookahead")
-    not_reached: int = Field(description="rollouts that did not (left out of probabilities)")
-
-
-class Implicit(_Data):
-    """The explicit plan beside the model's implicit state at the same position."""
-
-    total_variation: float = Field(
-        description="total variation distance between the rollouts' first tokens and the "
-        "model's top next-token distribution"
-    )
-    js_divergence: float = Field(
-        description="Jensen-Shannon divergence between the same two, in bits"
-    )
-    next_token_entropy: float = Field(
-        description="entropy of the model's next-token distribution (top logprobs), in nats"
-    )
-    empirical_entropy: float = Field(description="entropy of the rollouts' first tokens, in nats")
-    top_mass: float = Field(description="probability mass the model's top logprobs cover")
-    collision_probability: float = Field(
-        description="sum of squared next-token probabilities: the chance two samples agree "
-        "on the next token"
-    )
-
-
-class RolloutView(_Data):
-    """One rollout as used by a snapshot (only with ``include_rollouts``)."""
-
-    text: str = Field(
-        description="the rollout's text from the snapshot position, as far as this refresh used it"
-    )
-    tokens: int = Field(description="tokens of that text")
-    carried: bool = Field(
-        description="whether the rollout was carried over from an earlier refresh"
-    )
-    endings: dict[Horizon, str | None] = Field(
-        description="per horizon, the rollout's ending text, or null if it did not reach it"
-    )
-
-
-class Snapshot(_Data):
-    """The plan as it stood at one refresh."""
-
-    position: int = Field(description="completion tokens emitted before this refresh")
-    text_offset: int = Field(description="characters of completion text before this refresh")
-    trigger: str = Field(description="start, sentence, interval or token")
-    preceding_token: str | None = Field(description="the token just before the refresh")
-    horizons: dict[Horizon, HorizonSnapshot] = Field(
-        description="the horizons this refresh planned (config.refresh_every can leave "
-        "long ones out; their last earlier plan stands)"
-    )
-    implicit: Implicit | None = Field(
-        None,
-        description="the rollouts' first tokens beside the model's next-token distribution "
-        "here (null without logprobs)",
-    )
-    latency_seconds: float = Field(description="from the refresh point to the snapshot")
-    rollouts: list[RolloutView] | None = Field(
-        None, description="the rollouts this snapshot used (only with include_rollouts)"
-    )
 
 
 class Unit(_Data):
@@ -117,60 +55,6 @@ class Unit(_Data):
     start_position: int = Field(description="completion tokens before the unit")
     end_position: int = Field(description="completion tokens through the unit's end")
     text: str = Field(description="the unit's text")
-
-
-class Score(_Data):
-    """One snapshot's prediction for one horizon, scored against what happened."""
-
-    position: int = Field(description="completion tokens before the snapshot that predicted")
-    horizon: Horizon = Field(description="the horizon predicted")
-    realised: str = Field(description="the ending the text really had after the snapshot")
-    realised_tokens: int = Field(description="tokens from the snapshot to that ending")
-    log_score: float = Field(
-        description="ln of the smoothed probability the plan gave the realised ending "
-        "(higher is better)"
-    )
-    uniform_log_score: float = Field(
-        description="the same score for a uniform guess over the plan's buckets (a baseline)"
-    )
-    top1: bool = Field(description="whether the most probable candidate was the realised ending")
-    in_candidates: bool = Field(description="whether the realised ending matched any candidate")
-    brier: float = Field(
-        description="multi-class Brier score over the candidates and the other buckets "
-        "(lower is better)"
-    )
-    tokens_abs_error: float | None = Field(
-        None, description="|mean predicted tokens-to-end - realised tokens|"
-    )
-    interval_covered: bool | None = Field(
-        None, description="whether the realised tokens lay in the plan's p10-p90 interval"
-    )
-    model_logprob: float | None = Field(
-        None, description="the model's own log-probability of the realised ending"
-    )
-
-
-class Comparison(_Data):
-    """One horizon's scores aggregated over a plan (means; null where nothing was scored)."""
-
-    horizon: Horizon = Field(description="the horizon these scores are of")
-    n: int = Field(description="scored predictions")
-    log_score: float | None = Field(description="mean smoothed log score (higher is better)")
-    uniform_log_score: float | None = Field(
-        description="mean log score of a uniform guess over the same buckets (the baseline)"
-    )
-    top1_accuracy: float | None = Field(description="share where the top candidate was right")
-    in_candidates_rate: float | None = Field(
-        description="share where the realised ending matched some candidate"
-    )
-    brier: float | None = Field(description="mean multi-class Brier score (lower is better)")
-    tokens_to_end_mae: float | None = Field(description="mean error of tokens-to-end (tokens)")
-    interval_coverage: float | None = Field(
-        description="share of realised lengths inside the plan's p10-p90 interval"
-    )
-    totals: dict[str, int | float] = Field(
-        description="the raw sums and counts behind the means (so aggregates merge exactly)"
-    )
 
 
 class Fork(_Data):
@@ -243,11 +127,11 @@ class TurnPrediction(_Data):
 
     position: int = Field(description="completion tokens before the snapshot that predicted")
     probability: float = Field(
-        description="share of all K rollouts on the candidate that means the same (rollouts "
-        "that did not reach the reply count against it, as in scores)"
+        description="the plan's probability of the real message: its candidate's, or novel "
+        "if none meant the same (as in scores)"
     )
     log_score: float = Field(
-        description="ln of the smoothed probability of the real message (higher is better)"
+        description="ln probability: the log score over the candidates and novel (higher is better)"
     )
     top1: bool = Field(
         description="whether the most probable candidate meant the same as the real message"

@@ -8,15 +8,16 @@ known; neither ever waits on or changes a rollout.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 
+from planner.climatology import Climatology
 from planner.clustering import Clusterer
+from planner.comparison import aggregate
 from planner.config import Horizon, PlanConfig
-from planner.evaluation import plan_divergence, score_prediction
+from planner.evaluation import Baselines, persistence_members, plan_divergence, score_prediction
 from planner.events import Event, ForkFound, ScoreReady
 from planner.main_text import MainText, Realised
-from planner.plan import Comparison, Fork, ImplicitSummary, Plan, Score, Snapshot, Unit
-from planner.scoring import ScoreAggregate
+from planner.plan import Fork, ImplicitSummary, Plan, Snapshot, Unit
 from planner.user_reply import UserReply
 
 
@@ -32,6 +33,7 @@ class PlanEvaluator:
         emit: Callable[[Event], None],
         *,
         user_reply: UserReply | None = None,
+        climatology: Climatology | None = None,
     ) -> None:
         self.plan = plan
         self.config: PlanConfig = plan.config
@@ -40,6 +42,11 @@ class PlanEvaluator:
         self.horizons_at = horizons_at
         self._emit = emit
         self._user_reply = user_reply
+        self.climatology = climatology
+        # Baselines come from plans finished before this one started (fixed for the plan).
+        self._pool = {
+            h: climatology.endings(h) if climatology else None for h in self.config.horizons
+        }
         self.snapshots: dict[int, Snapshot] = {}
         self._scored: set[tuple[int, Horizon]] = set()
         self._forked: set[tuple[int, int, Horizon]] = set()
@@ -61,7 +68,7 @@ class PlanEvaluator:
             if reply is None or not self.main.ended_turn:
                 return None
             rest = len(self.main.tokens) - position
-            return Realised(reply.text, rest + reply.tokens), reply.logprob
+            return Realised(reply.text, rest + reply.tokens, False), reply.logprob
         realised = self.main.realised(horizon, position)
         if realised is None:
             return None
@@ -82,11 +89,25 @@ class PlanEvaluator:
                 if not self._within_lookahead(h, t, realised):
                     self.plan.unscored[h] = self.plan.unscored.get(h, 0) + 1
                     continue
+                baselines = Baselines(self._pool.get(h), self._persistence(h, t))
                 score = score_prediction(
-                    t, h, prediction, realised.text, realised.tokens, self.clusterer, logprob
+                    t, h, prediction, realised, self.clusterer, logprob, baselines=baselines
                 )
                 self.plan.scores.append(score)
                 self._emit(ScoreReady(self.plan.id, score))
+
+    def _persistence(self, h: Horizon, t: int) -> tuple[list[str], list[int]] | None:
+        """The previous snapshot's plan of the same unit, seen from ``t``."""
+        earlier = [a for a in self.snapshots if a < t and h in self.snapshots[a].horizons]
+        if not earlier:
+            return None
+        prev, cur = self.snapshots[max(earlier)], self.snapshots[t]
+        if h != "user":
+            start = self.main.unit_start(h, cur.text_offset)
+            if self.main.unit_start(h, prev.text_offset) != start:
+                return None  # a new unit began between them
+        emitted = "" if h == "user" else self.main.text[prev.text_offset : cur.text_offset]
+        return persistence_members(prev.horizons[h], emitted)
 
     def _within_lookahead(self, horizon: Horizon, position: int, realised: Realised) -> bool:
         """Whether a rollout could have reached this ending (the rule in planner.rollout)."""
@@ -151,6 +172,9 @@ class PlanEvaluator:
         plan.forks.sort(key=lambda f: (f.position, f.horizon))
         plan.realised = self._units()
         plan.comparison = aggregate(plan.scores, self.config.horizons)
+        if self.climatology is not None:
+            for h in self.config.horizons:
+                self.climatology.add(h, [s.realised for s in plan.scores if s.horizon == h])
         plan.implicit = self._implicit_summary()
         plan.stats.wall_seconds = wall_seconds
         return plan
@@ -200,21 +224,4 @@ class PlanEvaluator:
         return units
 
 
-def aggregate(scores: Sequence[Score], horizons: Sequence[Horizon]) -> dict[Horizon, Comparison]:
-    """Per-horizon means of the scores (see ScoreAggregate)."""
-    out = {}
-    for h in horizons:
-        agg = ScoreAggregate(horizon=h)
-        for s in scores:
-            if s.horizon == h:
-                agg.add(
-                    log_score=s.log_score,
-                    uniform_log_score=s.uniform_log_score,
-                    top1=s.top1,
-                    in_candidates=s.in_candidates,
-                    brier=s.brier,
-                    tokens_abs_error=s.tokens_abs_error,
-                    interval_covered=s.interval_covered,
-                )
-        out[h] = Comparison.model_validate(agg.to_dict())
-    return out
+__all__ = ["PlanEvaluator", "aggregate"]

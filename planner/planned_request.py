@@ -117,6 +117,7 @@ class PlannedRequest:
             await self._planner.clusterer(config.clustering),
             request_id=f"{self._request_id}-{index}",
             rollout_slots=self._planner.slots,
+            climatology=self._planner.climatology,
         )
         keeper, finished = self._planner.keeper, False
         try:

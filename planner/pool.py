@@ -66,8 +66,10 @@ class RolloutPool:
         self._shared_slots = shared_slots  # the server's cap across all plans
         self._eos = engine.tokenizer.eos_token_ids
         self.user_header = engine.tokenizer.user_header_ids() if "user" in config.horizons else []
-        # Rollouts sample as the request does, but alone: no stop strings, no logprobs.
-        self._sampling = sampling.with_(stop=(), logprobs=None, stop_token_ids=(), ignore_eos=False)
+        # Rollouts sample as the request does, but alone: no stop strings, and only the
+        # sampled token's logprob (the explicit candidates' own probability; no alternatives,
+        # and never prompt_logprobs, which would skip the prefix cache).
+        self._sampling = sampling.with_(stop=(), logprobs=0, stop_token_ids=(), ignore_eos=False)
         self._seed = sampling.seed
         self.rollouts: list[Rollout] = []
         # The horizons each refresh position plans (the schedule's; refresh_every thins

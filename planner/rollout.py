@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -24,6 +25,8 @@ class Outcome:
     status: Status
     text: str = ""  # from the position to the end of the unit
     tokens: int = 0  # tokens from the position through the unit's last token
+    logprob: float | None = None  # the model's log p of those tokens (None: not reported)
+    ends_reply: bool = False  # the unit's end is the end of the assistant's reply
 
     @property
     def resolved(self) -> bool:
@@ -43,12 +46,14 @@ class Rollout:
     seed: int | None
     context: str  # main text of the unit in progress before ``start`` (segmentation context)
     tokens: list[int] = field(default_factory=list)
+    logprobs: list[float] = field(default_factory=list)  # per token, when the engine reports
     text: TextIndex = field(default_factory=TextIndex)
     ended: bool = False  # produced the end-of-turn token: no more assistant tokens exist
     running: bool = False  # an engine request is producing its tokens
     requests: int = 0  # engine requests used (1 + extensions)
     user_tokens: list[int] | None = None  # the user's reply, for the `user` horizon
     user_text: str = ""
+    user_logprobs: list[float] = field(default_factory=list)
     user_ended: bool = False
     memberships: set[int] = field(default_factory=set)  # refresh positions it serves
     aborted: bool = False
@@ -69,6 +74,7 @@ class Rollout:
     def add(self, delta: Delta, eos_ids: frozenset[int]) -> None:
         """Append a delta of the assistant part."""
         self.tokens += delta.token_ids
+        self.logprobs += [lp.logprob for lp in delta.logprobs or ()]
         self.text.add(len(delta.token_ids), delta.text)
         self._note(self._tracker.feed(delta.text))
         if delta.finish_reason == "stop" and self.tokens and self.tokens[-1] in eos_ids:
@@ -79,6 +85,7 @@ class Rollout:
         """Append a delta of the user's reply (after the turn ended)."""
         assert self.user_tokens is not None
         self.user_tokens += delta.token_ids
+        self.user_logprobs += [lp.logprob for lp in delta.logprobs or ()]
         self.user_text += delta.text
         if delta.finish_reason == "stop" and self.user_tokens and self.user_tokens[-1] in eos_ids:
             self.user_ended = True
@@ -115,9 +122,14 @@ class Rollout:
                     n = self.text.tokens_to_cover(end) - k
                     if n > lookahead:
                         return NOT_REACHED
-                    return Outcome("reached", self.text.text[consumed_chars:end], n)
+                    last = self.ended and not self.text.text[end:].strip()
+                    # log p of the ending's tokens whatever follows them (so one text has
+                    # one probability, whether or not this rollout's reply closed after it)
+                    text = self.text.text[consumed_chars:end]
+                    return Outcome("reached", text, n, self._logprob(k, n), last)
             if self.ended:
-                return Outcome("reached", self.text.text[consumed_chars:].strip(), ahead)
+                text = self.text.text[consumed_chars:].strip()
+                return Outcome("reached", text, ahead, self._logprob(k, ahead), True)
             return NOT_REACHED if ahead >= lookahead + CERTAINTY_SLACK else PENDING
         turn = self._turn(consumed_chars, ahead, lookahead)
         if horizon == "turn" or turn.status != "reached":
@@ -127,14 +139,24 @@ class Rollout:
         if user is None:
             return PENDING
         if self.user_ended:
-            return Outcome(
-                "reached", self.user_text.strip(), turn.tokens + header_tokens + len(user)
-            )
+            # The header is the chat template's, not sampled: probability 1.
+            reply = self.user_logprobs if len(self.user_logprobs) == len(user) else None
+            logprob = None if turn.logprob is None or reply is None else turn.logprob + sum(reply)
+            tokens = turn.tokens + header_tokens + len(user)
+            return Outcome("reached", self.user_text.strip(), tokens, logprob)
         return NOT_REACHED if len(user) >= lookahead else PENDING
 
     def _turn(self, consumed_chars: int, ahead: int, lookahead: int) -> Outcome:
         if self.ended:
             if ahead > lookahead:
                 return NOT_REACHED
-            return Outcome("reached", self.text.text[consumed_chars:], ahead)
+            text = self.text.text[consumed_chars:]
+            logprob = self._logprob(len(self.tokens) - ahead, ahead)
+            return Outcome("reached", text, ahead, logprob, True)
         return NOT_REACHED if ahead >= lookahead else PENDING
+
+    def _logprob(self, k: int, n: int) -> float | None:
+        """Log p of ``tokens[k:k + n]`` given everything before them (None if not reported)."""
+        if len(self.logprobs) < k + n:
+            return None
+        return math.fsum(self.logprobs[k : k + n])

@@ -1,7 +1,7 @@
 """Proper scores of a plan's predictions against the realised text, and distribution distances.
 
-A plan predicts, per horizon, C candidate clusters with rollout counts (K rollouts in all) plus
-an implicit "other" outcome: the realised ending may match none of the candidates.
+A plan predicts, per horizon, C candidate clusters plus "novel": the realised ending may match
+none of the candidates (planner.coverage says how likely that is).
 """
 
 from __future__ import annotations
@@ -16,39 +16,17 @@ import numpy as np
 _K = TypeVar("_K", bound=Hashable)
 
 
-def smoothed_probability(counts: Sequence[int], index: int | None, alpha: float = 0.5) -> float:
-    """Probability the plan gives the realised outcome, with additive smoothing.
-
-    p = (count + alpha) / (K + alpha * (C + 1)), K = sum(counts), C = len(counts), where count is
-    counts[index], or 0 for the one "other" bucket when index is None (no candidate matched).
-    The C + 1 probabilities sum to 1. Raw frequencies would give an unsampled ending p = 0 and a
-    log score of -inf, which one surprise would make the mean of; alpha > 0 keeps it finite
-    (alpha = 0.5 is Jeffreys' prior, 1 is Laplace's).
-    """
-    if alpha <= 0:
-        raise ValueError(f"alpha must be > 0 so every outcome keeps some probability, got {alpha}")
-    if any(c < 0 for c in counts):
-        raise ValueError("counts must be non-negative")
-    count = 0 if index is None else counts[_checked(index, len(counts))]
-    return (count + alpha) / (sum(counts) + alpha * (len(counts) + 1))
-
-
-def log_score(counts: Sequence[int], index: int | None, alpha: float = 0.5) -> float:
-    """ln smoothed_probability(counts, index, alpha): the logarithmic score (higher is better)."""
-    return math.log(smoothed_probability(counts, index, alpha))
-
-
 def uniform_log_score(num_candidates: int) -> float:
-    """ln(1 / (C + 1)): the log score of a plan uniform over the C candidates and "other"."""
+    """ln(1 / (C + 1)): the log score of a plan uniform over the C candidates and novel."""
     if num_candidates < 0:
         raise ValueError("num_candidates must be >= 0")
     return -math.log(num_candidates + 1)
 
 
 def brier(probs: Sequence[float], index: int | None) -> float:
-    """Multi-class Brier score sum_j (p_j - y_j)^2 over the candidates plus "other" (lower wins).
+    """Multi-class Brier score sum_j (p_j - y_j)^2 over the candidates plus novel (lower wins).
 
-    p_other = max(0, 1 - sum(probs)); y is one-hot on the realised candidate, or on "other" when
+    p_novel = max(0, 1 - sum(probs)); y is one-hot on the realised candidate, or on novel when
     index is None. Ranges over [0, 2].
     """
     outcome = len(probs) if index is None else _checked(index, len(probs))

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
+from planner.climatology import Climatology
 from planner.clustering import Clusterer, make_clusterer
 from planner.config import PlanConfig, PlanLimits, PlanRequest
 from planner.conversation import continued_turn
@@ -48,6 +49,8 @@ class Planner:
         self._clusterers: dict[str, Clusterer] = {}
         self._clusterer_lock = asyncio.Lock()
         self._slots: asyncio.Semaphore | None = None
+        # Endings of finished plans: the climatology baseline later plans are scored against.
+        self.climatology = Climatology()
 
     # -- shared resources ------------------------------------------------------------------
 
@@ -249,6 +252,7 @@ class Planner:
                 sampling=sampling,
                 user=user,
                 rollout_slots=self.slots,
+                climatology=self.climatology,
             )
             async for event in generation.events():
                 if isinstance(event, PlanFinished):

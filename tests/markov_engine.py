@@ -229,7 +229,7 @@ class MarkovEngine:
                     cut, stop_str = min(hits)
                     text, finish, reason = text[:cut], "stop", stop_str
                 visible = len(text) if finish else max(sent, len(text) - hold)
-                lp = [self._logprob(prev, token, s.logprobs)] if s.logprobs is not None else None
+                lp = [_logprob(q[prev], token, s.logprobs)] if s.logprobs is not None else None
                 yield Delta([token], text[sent:visible], lp, finish, reason)
                 sent = visible
                 if finish:
@@ -237,14 +237,6 @@ class MarkovEngine:
         finally:  # runs on normal end, abort and aclose() alike
             self.active.discard(request_id)
             self._aborted.discard(request_id)
-
-    @staticmethod
-    def _logprob(prev: int, token: int, n: int) -> TokenLogprob:
-        """Like the vLLM adapter: raw (T=1) log-probs of the top-n possible tokens, best first."""
-        row = TRANSITIONS[prev]
-        ranked = [t for t in np.argsort(-row, kind="stable")[:n].tolist() if row[t] > 0]
-        top = tuple((t, _log(row[t]), VOCAB[t]) for t in ranked)
-        return TokenLogprob(token, _log(row[token]), VOCAB[token], top)
 
     async def abort(self, request_id: str) -> None:
         """The request finishes with ``"abort"`` at its next step; unknown ids are ignored."""
@@ -263,7 +255,7 @@ class MarkovEngine:
         if not 0 < start <= len(token_ids):
             raise ValueError("start must be in (0, len(token_ids)]")
         pairs = zip(token_ids[start - 1 : -1], token_ids[start:], strict=True)
-        return [self._logprob(a, b, top_n) for a, b in pairs]
+        return [_logprob(TRANSITIONS[a], b, top_n) for a, b in pairs]
 
     def next_token_distribution(
         self, prev_token: int, temperature: float = 1.0, top_p: float = 1.0, top_k: int = 0
@@ -329,6 +321,17 @@ class MarkovEngine:
         total = math.fsum(out.values())
         assert abs(total - 1.0) < 1e-9, f"pruned mass {1 - total:.3g}: lower max_tokens"
         return out
+
+
+def _logprob(row: np.ndarray, token: int, n: int) -> TokenLogprob:
+    """Log-probs of ``token`` and the top-n possible tokens of ``row``, best first.
+
+    Generated tokens get the row they were sampled from, as vLLM's ``processed_logprobs``
+    mode (the engine's default here) reports; prompt tokens get the raw chain's.
+    """
+    ranked = [t for t in np.argsort(-row, kind="stable")[:n].tolist() if row[t] > 0]
+    top = tuple((t, _log(row[t]), VOCAB[t]) for t in ranked)
+    return TokenLogprob(token, _log(row[token]), VOCAB[token], top)
 
 
 def _log(p: float) -> float:

@@ -39,6 +39,10 @@ class EngineConfig:
     dtype: str = "auto"
     max_num_seqs: int | None = None
     scheduling_policy: Literal["priority", "fcfs"] = "priority"
+    # Logprobs of the distribution tokens are really sampled from (after temperature, top-k,
+    # top-p and penalties), so a candidate's log p and the implicit comparison are of the
+    # rollouts' own distribution; at temperature 1 without truncation it equals the raw one.
+    logprobs_mode: Literal["processed_logprobs", "raw_logprobs"] = "processed_logprobs"
     seed: int = 0
     # None: on CPU, sized to the model (see kv_cache.py) unless a memory share is given
     kv_cache_memory_bytes: int | None = None

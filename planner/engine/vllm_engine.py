@@ -42,6 +42,7 @@ def _engine_args(config: EngineConfig) -> Any:
         "dtype": config.dtype,
         "scheduling_policy": config.scheduling_policy,
         "seed": config.seed,
+        "logprobs_mode": config.logprobs_mode,
         "disable_log_stats": False,
     }
     if block_size is not None:

@@ -118,9 +118,14 @@ async def test_snapshots_are_consistent_summaries_of_k_rollouts(engine: MarkovEn
                 assert h.carried_rollouts == sum(r.carried for r in snap.rollouts)
                 assert h.reached == sum(r.endings[name] is not None for r in snap.rollouts)
                 assert sum(c.count for c in h.candidates) == h.reached
+                total = math.fsum(c.probability for c in h.candidates)
+                assert total + h.novel == pytest.approx(1.0)
                 if h.reached:
-                    assert math.fsum(c.probability for c in h.candidates) == pytest.approx(1.0)
-                    assert all(c.probability == c.count / h.reached for c in h.candidates)
+                    coverage = 1.0 - h.novel
+                    assert all(
+                        c.probability == pytest.approx(coverage * c.count / h.reached)
+                        for c in h.candidates
+                    )
                     assert [c.count for c in h.candidates] == sorted(
                         (c.count for c in h.candidates), reverse=True
                     )
@@ -213,8 +218,9 @@ async def test_every_snapshot_with_a_realised_ending_in_reach_is_scored(
                 assert score.model_logprob == pytest.approx(chain_logprob(previous, unit))
         assert not scores, f"scores for no snapshot: {sorted(scores)}"
         assert {h: plan.unscored.get(h, 0) for h in cfg.horizons} == unscored
-        for h in cfg.horizons:
-            assert plan.comparison[h].n == sum(s.horizon == h for s in plan.scores)
+        for h in cfg.horizons:  # endings that close the reply are counted apart
+            c = plan.comparison[h]
+            assert c.n + c.ends_reply_n == sum(s.horizon == h for s in plan.scores)
 
 
 async def test_score_events_match_the_plan(engine: MarkovEngine) -> None:

@@ -287,6 +287,9 @@ async def test_plan_probabilities_converge_at_the_sampling_rate(engine: MarkovEn
     """The sentence plan at position 0 estimates the exact ending probabilities (among
     reached endings, clustered by normalised text) with error ~ 1/sqrt(K).
 
+    This checks the sampling, so it reads the clusters' raw shares (count / reached); the
+    coverage adjustment on top of them is checked in test_calibration.py.
+
     For a multinomial share, E ||p_hat - p||^2 = (1 - sum p^2) / K exactly, so the RMS L2
     error times sqrt(K) must stay at sqrt(1 - sum p^2) for every K. The mean total variation
     distance is checked to fall as K grows.
@@ -316,9 +319,8 @@ async def test_plan_probabilities_converge_at_the_sampling_rate(engine: MarkovEn
             )
             _, plan = await plan_of(engine, prompt, Sampling(max_tokens=1, seed=i), cfg)
             (snapshot,) = plan.snapshots  # one token, no sentence end: the plan at 0 only
-            found = {
-                normalise(c.text): c.probability for c in snapshot.horizons["sentence"].candidates
-            }
+            horizon = snapshot.horizons["sentence"]
+            found = {normalise(c.text): c.count / horizon.reached for c in horizon.candidates}
             diff = np.array([found.get(t, 0.0) - exact.get(t, 0.0) for t in {*found, *exact}])
             sq.append(float(diff @ diff))
             abs_.append(float(np.abs(diff).sum() / 2))

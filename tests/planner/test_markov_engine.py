@@ -235,13 +235,14 @@ async def test_abort_and_close_release_the_request(engine: MarkovEngine) -> None
     assert len(await run(engine, [ASSISTANT], sampling.with_(max_tokens=2))) == 2
 
 
-async def test_logprobs_come_from_the_untempered_chain(engine: MarkovEngine) -> None:
+async def test_logprobs_are_of_the_distribution_sampled_from(engine: MarkovEngine) -> None:
+    """Like vLLM's processed_logprobs: the tempered chain, not the raw one."""
     sampling = Sampling(max_tokens=30, seed=9, logprobs=2, temperature=0.6, ignore_eos=True)
     deltas = await run(engine, [ASSISTANT], sampling)
     prev = ASSISTANT
     for d in deltas:
         assert d.logprobs is not None and len(d.logprobs) == 1
-        lp, row = d.logprobs[0], TRANSITIONS[prev]
+        lp, row = d.logprobs[0], engine.next_token_distribution(prev, temperature=0.6)
         assert lp.token_id == d.token_ids[0] and lp.text == VOCAB[lp.token_id]
         assert lp.logprob == pytest.approx(math.log(row[lp.token_id]))
         best = sorted(np.flatnonzero(row), key=lambda t: -row[t])[:2]

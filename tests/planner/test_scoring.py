@@ -15,45 +15,14 @@ from planner.scoring import (
     in_candidates,
     interval_covers,
     js_divergence,
-    log_score,
     quantiles,
-    smoothed_probability,
     top1_hit,
     total_variation,
     uniform_log_score,
 )
 
 
-def test_smoothed_probability_hand_computed() -> None:
-    # counts [5, 3]: K = 8, C = 2, denominator 8 + 0.5 * (2 + 1) = 9.5
-    assert smoothed_probability([5, 3], 1) == pytest.approx((3 + 0.5) / (8 + 1.5))
-    assert smoothed_probability([5, 3], 0) == pytest.approx((5 + 0.5) / 9.5)
-    assert smoothed_probability([5, 3], None) == pytest.approx((0 + 0.5) / 9.5)
-    # Laplace: (0 + 1) / (8 + 1 * 3)
-    assert smoothed_probability([5, 3], None, alpha=1.0) == pytest.approx(1 / 11)
-    # no candidates at all: "other" is the only outcome
-    assert smoothed_probability([], None) == 1.0
-
-
-def test_smoothed_probabilities_sum_to_one() -> None:
-    counts = [4, 0, 7, 1]
-    total = sum(smoothed_probability(counts, i) for i in [*range(len(counts)), None])
-    assert total == pytest.approx(1.0)
-
-
-def test_smoothed_probability_rejects_bad_input() -> None:
-    with pytest.raises(ValueError, match="alpha"):
-        smoothed_probability([1], 0, alpha=0.0)
-    with pytest.raises(ValueError, match="out of range"):
-        smoothed_probability([1, 2], 2)
-    with pytest.raises(ValueError, match="non-negative"):
-        smoothed_probability([1, -1], 0)
-
-
-def test_log_scores() -> None:
-    assert log_score([5, 3], 1) == pytest.approx(math.log(3.5 / 9.5))
-    assert math.isfinite(log_score([8], None))  # never sampled, still finite: ln(0.5 / 9)
-    assert log_score([8], None) == pytest.approx(math.log(0.5 / 9))
+def test_uniform_log_scores() -> None:
     assert uniform_log_score(2) == pytest.approx(math.log(1 / 3))
     assert uniform_log_score(0) == 0.0
 

@@ -26,8 +26,8 @@ def check_plan_shape(plan: dict[str, Any], horizons: list[str]) -> None:
         assert set(snapshot["horizons"]) <= set(horizons)
         assert snapshot["position"] >= 0 and snapshot["text_offset"] >= 0
         for h in snapshot["horizons"].values():
-            if h["candidates"]:
-                assert math.isclose(sum(c["probability"] for c in h["candidates"]), 1.0)
+            total = sum(c["probability"] for c in h["candidates"])
+            assert math.isclose(total + h["novel"], 1.0)
             assert h["fresh_rollouts"] + h["carried_rollouts"] == plan["config"]["rollouts"]
             assert h["reached"] + h["not_reached"] == plan["config"]["rollouts"]
             assert h["entropy"] >= 0

@@ -16,9 +16,16 @@ class Candidate(ForesightModel):
     text: str
     """Representative text from the snapshot position to the horizon's end."""
     probability: float
-    """Share of the rollouts that reached the horizon (candidates sum to 1)."""
+    """Probability of this ending, given the horizon ends within the lookahead: the cluster's
+    share of the reached rollouts times the sample coverage (candidates + novel sum to 1)."""
     count: int = 0
     """Rollouts in this cluster."""
+    ends_reply: bool = False
+    """The ending closes the assistant's reply (text '' when the reply ends at once)."""
+    logprob: float | None = None
+    """The model's log-probability of the representative ending from the snapshot's prefix."""
+    exact_mass: float | None = None
+    """The model's probability of the cluster's distinct sampled endings (a lower bound)."""
 
 
 class TokensToEnd(ForesightModel):
@@ -51,23 +58,59 @@ class Implicit(ForesightModel):
     """Chance that two samples of the next token agree."""
 
 
+class ConsensusTerm(ForesightModel):
+    """A content word, name or number most of the rollouts' endings share."""
+
+    term: str = ""
+    """The word, lower case."""
+    share: float = 0.0
+    """Share of the reached endings that contain it."""
+    kind: str = "word"
+    """``word``, ``name`` or ``number``."""
+
+
+class Consensus(ForesightModel):
+    """What the rollouts agree on, from their texts alone."""
+
+    share: float = 0.5
+    """The share of endings a term needs to be listed."""
+    terms: list[ConsensusTerm] = Field(default_factory=list)
+    """Consensus terms, most shared first."""
+    median_words: float = 0.0
+    """Median length of the endings, in words."""
+    ends_reply_share: float = 0.0
+    """Share of endings that close the reply."""
+    question_share: float = 0.0
+    """Share of endings that end with a question mark."""
+    list_share: float = 0.0
+    """Share of endings that contain a list item."""
+
+
 class HorizonSnapshot(ForesightModel):
     """The plan for one horizon (sentence, paragraph, turn, user) at one refresh."""
 
     candidates: list[Candidate] = Field(default_factory=list)
-    """Candidate endings, most probable first; probabilities sum to 1."""
+    """Candidate endings, most probable first; their probabilities and ``novel`` sum to 1."""
+    novel: float = 1.0
+    """Probability that the ending is none of the candidates (1 - sample coverage)."""
     entropy: float = 0.0
-    """Entropy over the candidate clusters, in nats."""
+    """Coverage-adjusted (Chao-Shen) entropy of the ending, in nats."""
+    exact_mass: float | None = None
+    """The candidates' exact masses summed (the model's probability of the sampled endings)."""
+    exact_share: float | None = None
+    """How much of the plan's probability of its candidates the exact masses account for."""
     tokens_to_end: TokensToEnd = Field(default_factory=TokensToEnd)
     """Distribution of tokens from here to the horizon's end."""
     fresh_rollouts: int = 0
     """Rollouts sampled at this refresh."""
     carried_rollouts: int = 0
     """Rollouts carried over from earlier refreshes (still consistent with the text)."""
+    consensus: Consensus | None = None
+    """What the reached endings agree on (None if none reached)."""
     reached: int = 0
     """Rollouts that reached this horizon within the lookahead."""
     not_reached: int = 0
-    """Rollouts that did not (left out of the probabilities)."""
+    """Rollouts that did not (left out of the sample; fewer reached raise ``novel``)."""
 
     @property
     def top(self) -> Candidate | None:

@@ -23,7 +23,7 @@ def test_chat_parses_the_plan_into_typed_objects() -> None:
     sentence = snap.horizons["sentence"]
     assert isinstance(sentence, fc.HorizonSnapshot)
     assert isinstance(sentence.top, fc.Candidate)
-    assert sum(c.probability for c in sentence.candidates) == pytest.approx(1.0)
+    assert sum(c.probability for c in sentence.candidates) + sentence.novel == pytest.approx(1.0)
     assert isinstance(sentence.tokens_to_end, fc.TokensToEnd)
     assert isinstance(plan.snapshots[0].rollouts[0], fc.RolloutView)  # type: ignore[index]
     assert isinstance(plan.snapshots[0].implicit, fc.Implicit)
@@ -38,7 +38,7 @@ def test_chat_parses_the_plan_into_typed_objects() -> None:
     assert isinstance(previous, fc.NextTurn) and previous.user == "Another one?"
     assert isinstance(previous.predictions[0], fc.TurnPrediction)
     assert isinstance(previous.comparison, fc.Comparison)
-    assert reply.usage == fc.Usage(prompt_tokens=60, completion_tokens=13, total_tokens=73)
+    assert reply.usage == fc.Usage(prompt_tokens=57, completion_tokens=10, total_tokens=67)
 
 
 def test_chat_sends_messages_plan_and_sampling_fields() -> None:

@@ -14,13 +14,14 @@ PUBLIC = [
     "ROW_FIELDS", "APIConnectionError", "APIError", "APIResponseValidationError",
     "APITimeoutError", "AsyncChatStream", "AsyncClient", "AsyncPlans", "AuthenticationError",
     "BadRequestError", "Candidate", "ChatChoice", "ChatCompletion", "ChatMessage", "ChatStream",
-    "Client", "Comparison", "Completion", "CompletionChoice", "ConflictError", "ForesightError",
+    "Client", "Comparison", "Completion", "CompletionChoice", "ConflictError", "Consensus",
+    "ConsensusTerm", "ForesightError",
     "Fork", "ForkEvent", "Health", "HorizonSnapshot", "Implicit", "ImplicitSummary",
     "InternalServerError", "ModelCard", "NextTurn", "NotFoundError", "OverloadedError",
     "PermissionDeniedError", "Plan", "PlanConfig", "PlanDeleted", "PlanEvent", "PlanOptions",
-    "PlanRow", "PlanStats", "Plans", "RateLimitError", "RolloutView", "Score", "ScoreEvent",
-    "Snapshot", "SnapshotEvent", "StreamEvent", "TextDelta", "TokensToEnd", "TurnPrediction",
-    "Unit", "Usage", "UsageEvent", "__version__", "plan_rows", "plan_to_json",
+    "PlanRow", "PlanStats", "Plans", "RateLimitError", "ReliabilityBin", "RolloutView",
+    "Score", "ScoreEvent", "Snapshot", "SnapshotEvent", "StreamEvent", "TextDelta", "TokensToEnd",
+    "TurnPrediction", "Unit", "Usage", "UsageEvent", "__version__", "plan_rows", "plan_to_json",
 ]  # fmt: skip
 
 
