@@ -5,7 +5,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from planner.boundaries import Boundary, BoundaryTracker
+from planner.boundaries import Boundary
+from planner.boundary_tracker import BoundaryTracker
 from planner.config import Horizon
 from planner.engine.protocol import Delta, TokenLogprob
 from planner.text_index import TextIndex

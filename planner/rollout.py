@@ -6,7 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from planner.boundaries import Boundary, BoundaryTracker
+from planner.boundaries import Boundary
+from planner.boundary_tracker import BoundaryTracker
 from planner.config import Horizon
 from planner.engine.protocol import Delta
 from planner.text_index import TextIndex

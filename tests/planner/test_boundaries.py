@@ -7,11 +7,11 @@ import pytest
 from planner.boundaries import (
     Boundary,
     BoundaryKind,
-    BoundaryTracker,
     first_end_after,
     paragraph_ends,
     sentence_ends,
 )
+from planner.boundary_tracker import BoundaryTracker
 
 
 def pieces(text: str, ends: list[Boundary]) -> list[str]:

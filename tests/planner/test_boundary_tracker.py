@@ -8,11 +8,11 @@ from test_boundaries import pieces
 from planner.boundaries import (
     Boundary,
     BoundaryKind,
-    BoundaryTracker,
     first_end_after,
     paragraph_ends,
     sentence_ends,
 )
+from planner.boundary_tracker import BoundaryTracker
 
 STREAM = (
     "Dr. Smith arrived at 3 p.m. today, e.g. for the U.S. meeting. Pi is 3.14, roughly! "
