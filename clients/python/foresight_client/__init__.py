@@ -48,17 +48,15 @@ from foresight_client._models import (
     Usage,
 )
 from foresight_client._plan import (
-    Comparison,
     Fork,
     ImplicitSummary,
     NextTurn,
     Plan,
     PlanConfig,
     PlanStats,
-    ReliabilityBin,
-    Score,
     TurnPrediction,
 )
+from foresight_client._scores import Comparison, ReliabilityBin, Score
 from foresight_client._snapshot import (
     Candidate,
     Consensus,
