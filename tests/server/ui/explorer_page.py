@@ -36,6 +36,14 @@ def shown_candidates(page: Page, horizon: str) -> list[dict[str, Any]]:
     ]
 
 
+def api_candidates(horizon: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fields of the API's candidates that the bars show (text, probability, count)."""
+    return [
+        {"text": c["text"], "probability": c["probability"], "count": c["count"]}
+        for c in horizon["candidates"]
+    ]
+
+
 def snapshot_heading(page: Page) -> str:
     return page.locator("#plan [data-part=snapshot] h3").inner_text()
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from explorer_page import fill_plan, map_text, screenshot, set_horizons, shown_candidates
+from explorer_page import (
+    api_candidates,
+    fill_plan,
+    map_text,
+    screenshot,
+    set_horizons,
+    shown_candidates,
+)
 from live_server import LiveServer
 from playwright.sync_api import Page
 
@@ -59,7 +66,7 @@ def test_a_planned_chat_streams_with_its_plan_beside_it(
     last = plan["snapshots"][-1]
     assert f"token {last['position']}" in page.inner_text("#plan [data-part=snapshot] h3")
     for horizon, h in last["horizons"].items():
-        assert shown_candidates(page, horizon) == h["candidates"]
+        assert shown_candidates(page, horizon) == api_candidates(h)
     for horizon in plan["config"]["horizons"]:
         assert page.locator(f"#plan figure[data-horizon={horizon}] svg").count() == 1
     turns = page.locator("#conversation li")

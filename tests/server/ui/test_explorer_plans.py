@@ -8,7 +8,14 @@ from typing import Any
 
 import httpx
 import pytest
-from explorer_page import fill_plan, map_text, screenshot, set_horizons, shown_candidates
+from explorer_page import (
+    api_candidates,
+    fill_plan,
+    map_text,
+    screenshot,
+    set_horizons,
+    shown_candidates,
+)
 from live_server import LiveServer
 from playwright.sync_api import Page
 
@@ -78,7 +85,7 @@ def _check_shown(page: Page, plan: dict[str, Any], index: int) -> None:
     heading = page.inner_text("#plan [data-part=snapshot] h3")
     assert heading == f"Snapshot at token {snapshot['position']}"
     for horizon, h in snapshot["horizons"].items():
-        assert shown_candidates(page, horizon) == h["candidates"], (index, horizon)
+        assert shown_candidates(page, horizon) == api_candidates(h), (index, horizon)
 
 
 @pytest.mark.timeout(300, func_only=True)
@@ -129,7 +136,7 @@ def test_a_given_reply_is_analysed(page: Page, live: LiveServer, tmp_path: Path)
     assert plan["text"] == reply
     first = plan["snapshots"][0]
     for horizon, h in first["horizons"].items():
-        assert shown_candidates(page, horizon) == h["candidates"]
+        assert shown_candidates(page, horizon) == api_candidates(h)
     assert page.locator("#plan [data-part=comparison] table").count() == 1
     screenshot(page, tmp_path, "analyse")
 
