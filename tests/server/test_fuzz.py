@@ -27,7 +27,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path: Pa
                 "--report", "ndjson", "--report-ndjson-path", str(report),
                 "--phases", "examples,coverage,fuzzing", "--no-color",
             ],
-            capture_output=True, text=True, timeout=900,
+            capture_output=True, text=True, timeout=900, cwd=tmp_path,
         )  # fmt: skip
     generated = [line.strip() for line in run.stdout.splitlines() if "generated" in line]
     print(f"\nschemathesis --mode all --max-examples {MAX_EXAMPLES}: {generated[-1:]}")
