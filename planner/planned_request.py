@@ -50,14 +50,21 @@ class Keeper:
     on_store_error: Callable[[str], None]
 
     async def keep(
-        self, plan: Plan, model: str, messages: Messages | None, previous: NextTurn | None
+        self,
+        plan: Plan,
+        model: str,
+        messages: Messages | None,
+        previous: NextTurn | None,
+        *,
+        tenant: str | None,
     ) -> PlanResult:
         record = PlanRecord(
             plan=plan,
             model=model,
+            owner=tenant,
             created=time.time(),
-            conversation=conversation_id(messages) if messages else None,
-            turn_key=turn_key(messages) if messages else None,
+            conversation=conversation_id(messages, tenant=tenant) if messages else None,
+            turn_key=turn_key(messages, tenant=tenant) if messages else None,
         )
         try:
             await self.store.put(record)
@@ -91,6 +98,7 @@ class PlannedRequest:
         messages: Messages | None,
         previous: NextTurn | None,
         claimed: Sequence[str],
+        tenant: str | None,
     ) -> None:
         self._planner = planner
         self._engine = engine
@@ -100,6 +108,7 @@ class PlannedRequest:
         self._messages = messages
         self.previous = previous
         self._claimed = set(claimed)
+        self._tenant = tenant
 
     async def run(
         self, index: int, prompt_ids: Sequence[int], sampling: Sampling
@@ -125,7 +134,11 @@ class PlannedRequest:
                 async for event in events:
                     if isinstance(event, PlanFinished):
                         kept = await keeper.keep(
-                            event.plan, self._model, self._messages, self.previous
+                            event.plan,
+                            self._model,
+                            self._messages,
+                            self.previous,
+                            tenant=self._tenant,
                         )
                         finished = True
                         yield PlanStored(kept)

@@ -184,3 +184,18 @@ async def test_add_reuses_the_id_of_an_expired_record(make_store: StoreFactory) 
     fresh = make_record("p1", salt=9)
     assert await store.add(fresh)
     assert await store.get("p1") == fresh
+
+
+async def test_the_owner_is_kept_through_every_write_and_read(store: PlanStore) -> None:
+    mine = make_record("mine", conversation="c", turn_key="t", created=2.0, owner="a" * 16)
+    local = make_record("local", conversation="c", turn_key="t", created=1.0)
+    assert await store.add(mine)
+    await store.put(local)
+    assert await store.update_next_turn("mine", {"seen": True})
+    got = await store.get("mine")
+    assert got is not None and got.owner == "a" * 16 and got.next_turn == {"seen": True}
+    assert [(r.id, r.owner) for r in await store.list("c")] == [
+        ("mine", "a" * 16),
+        ("local", None),
+    ]
+    assert [r.owner for r in await store.find_turn("t")] == ["a" * 16, None]
