@@ -21,14 +21,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
+from planner.analysis import GivenText, analyze
 from planner.climatology import Climatology
 from planner.clustering import Clusterer, make_clusterer
 from planner.config import PlanConfig, PlanLimits, PlanRequest
 from planner.conversation import continued_turn
 from planner.engine.protocol import Engine, Sampling
-from planner.errors import ContextLengthError, InvalidRequestError, NotFoundError, StoreError
-from planner.events import PlanFinished
-from planner.follow import follow
+from planner.errors import InvalidRequestError, NotFoundError, StoreError
 from planner.next_turn import score_next_turn
 from planner.plan import NextTurn, Plan, PlanResult
 from planner.planned_request import Keeper, Messages, PlannedRequest, choice_plan_id, result_of
@@ -101,7 +100,7 @@ class Planner:
         raised here, before any response starts."""
         config = self.limits.check(request, chat=messages is not None)
         named = await self._named(request.previous_id, tenant)
-        claimed = await self._claim(config, n, model, tenant)
+        claimed = await self.claim(config, n, model, tenant)
         previous = None
         if messages is not None:
             try:
@@ -122,7 +121,7 @@ class Planner:
             tenant=tenant,
         )
 
-    async def _claim(self, config: PlanConfig, n: int, model: str, tenant: str | None) -> list[str]:
+    async def claim(self, config: PlanConfig, n: int, model: str, tenant: str | None) -> list[str]:
         """Claim every choice's requested plan id, all or none (a 400 if one is taken, by
         this tenant or another: ids are global, and the error names only the id)."""
         if config.id is None:
@@ -219,44 +218,8 @@ class Planner:
         tenant: str | None,
     ) -> PlanResult:
         """Plan along a given assistant reply (and score against the given user reply)."""
-        config = self.limits.check(request, chat=True)
-        if "user" in config.horizons and user is None:
-            config = config.model_copy(
-                update={"horizons": tuple(h for h in config.horizons if h != "user") or ("turn",)}
-            )
-        tok = engine.tokenizer
-        prompt = tok.encode_rendered(tok.render_chat(messages, add_generation_prompt=True))
-        given = len(tok.encode(assistant)) + 1 + (len(tok.encode(user)) + 8 if user else 0)
-        if len(prompt) + given > engine.max_model_len:
-            raise ContextLengthError(
-                f"messages, assistant and user need {len(prompt) + given} tokens; the context "
-                f"holds {engine.max_model_len}.",
-                param="assistant",
-            )
-        claimed = await self._claim(config, 1, model, tenant)
-        plan: Plan | None = None
-        try:
-            clusterer = await self.clusterer(config.clustering)
-            generation = await follow(
-                engine,
-                prompt,
-                assistant,
-                config,
-                clusterer,
-                sampling=sampling,
-                user=user,
-                rollout_slots=self.slots,
-                climatology=self.climatology,
-            )
-            async for event in generation.events():
-                if isinstance(event, PlanFinished):
-                    plan = event.plan
-            assert plan is not None
-            return await self.keeper.keep(plan, model, messages, None, tenant=tenant)
-        finally:
-            if plan is None:
-                for plan_id in claimed:
-                    await self.keeper.release(plan_id)
+        given = GivenText(messages, assistant, user, model, tenant)
+        return await analyze(self, engine, given, request, sampling)
 
     # -- plans as resources ----------------------------------------------------------------
 
@@ -284,6 +247,12 @@ class Planner:
         if record is None or record.owner != tenant:
             raise_not_found(plan_id)  # the same answer: another tenant's plan is not there
         return record
+
+    def keep_cancelled(self) -> None:
+        """From now on, a request that is cancelled keeps its plan as far as it got, marked
+        ``cancelled``, instead of dropping it (the server calls this as it aborts its last
+        requests at shutdown)."""
+        self.keeper.keep_cancelled = True
 
     async def close(self) -> None:
         await self.store.close()

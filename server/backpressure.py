@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -53,8 +54,11 @@ def cost_of(path: str, body: Any) -> int:
 class Admission:
     """Cost-bounded admission with a bounded FIFO queue (one per app, on its event loop)."""
 
-    def __init__(self, capacity: int, max_queued: int) -> None:
+    def __init__(
+        self, capacity: int, max_queued: int, on_abort: Callable[[], None] | None = None
+    ) -> None:
         self.capacity = capacity
+        self.on_abort = on_abort  # before the abort: the planner keeps cancelled plans
         self.max_queued = max_queued
         self.admitted_cost = 0
         self.admitted = 0
@@ -118,6 +122,8 @@ class Admission:
     def abort_all(self) -> int:
         """Cancel every admitted request (each ends with an error); returns how many."""
         self.aborting = True
+        if self.on_abort is not None:
+            self.on_abort()
         for task in self.tasks:
             task.cancel()
         return len(self.tasks)
