@@ -238,9 +238,8 @@ class Planner:
 
     async def delete(self, plan_id: str, *, tenant: str | None) -> None:
         """Delete the tenant's plan; a 404 if there is none or another tenant's."""
-        await self._owned(plan_id, tenant)
-        if not await self.store.delete(plan_id):
-            raise_not_found(plan_id)
+        if not await self.store.delete_owned(plan_id, tenant):
+            raise_not_found(plan_id)  # none, or another tenant's: the same answer
 
     async def _owned(self, plan_id: str, tenant: str | None) -> PlanRecord:
         record = await self.store.get(plan_id)

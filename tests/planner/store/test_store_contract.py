@@ -199,3 +199,17 @@ async def test_the_owner_is_kept_through_every_write_and_read(store: PlanStore) 
         ("local", None),
     ]
     assert [r.owner for r in await store.find_turn("t")] == ["a" * 16, None]
+
+
+async def test_delete_owned_removes_only_the_owners_record(store: PlanStore) -> None:
+    await store.put(make_record("theirs", owner="a" * 16))
+    await store.put(make_record("local"))
+    assert not await store.delete_owned("theirs", "b" * 16)
+    assert not await store.delete_owned("theirs", None)
+    assert not await store.delete_owned("local", "a" * 16)
+    assert await store.get("theirs") is not None and await store.get("local") is not None
+    assert await store.delete_owned("theirs", "a" * 16)
+    assert await store.delete_owned("local", None)
+    assert await store.get("theirs") is None and await store.get("local") is None
+    assert await store.list("conv-a") == []  # the indexes let go of them too
+    assert not await store.delete_owned("missing", None)

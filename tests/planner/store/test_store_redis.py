@@ -94,6 +94,8 @@ async def test_a_record_written_before_tenancy_reads_as_unowned(
         assert await store.list("c") == [record]
         assert await store.find_turn("t") == [record]
         assert await store.update_next_turn("old", {"x": 1})
+        assert not await store.delete_owned("old", "a" * 16)
+        assert await store.delete_owned("old", None)
     finally:
         await store.close()
 
