@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationInfo, field_validator
 
+from planner.errors import InvalidRequestError
+
 Horizon = Literal["sentence", "paragraph", "turn", "user"]
 HORIZON_ORDER: tuple[Horizon, ...] = ("sentence", "paragraph", "turn", "user")
 DEFAULT_HORIZONS: tuple[Horizon, ...] = ("sentence", "paragraph", "turn")
@@ -147,3 +149,28 @@ class PlanLimits(BaseModel):
     max_lookahead_tokens: int = Field(256, ge=1)
     allowed_horizons: tuple[Horizon, ...] = HORIZON_ORDER
     max_rollouts_in_flight: int = Field(32, ge=1)
+
+    def check(self, request: PlanRequest, *, chat: bool) -> PlanConfig:
+        """The request's plan config, or a 400 naming the field that breaks a limit."""
+        if request.rollouts > self.max_rollouts:
+            raise InvalidRequestError(
+                f"plan.rollouts must be at most {self.max_rollouts} on this server.",
+                param="plan.rollouts",
+            )
+        if request.max_lookahead_tokens > self.max_lookahead_tokens:
+            raise InvalidRequestError(
+                f"plan.max_lookahead_tokens must be at most {self.max_lookahead_tokens} "
+                "on this server.",
+                param="plan.max_lookahead_tokens",
+            )
+        for h in request.horizons:
+            if h not in self.allowed_horizons:
+                raise InvalidRequestError(
+                    f"horizon '{h}' is not allowed on this server.", param="plan.horizons"
+                )
+        if "user" in request.horizons and not chat:
+            raise InvalidRequestError(
+                "the 'user' horizon needs a chat conversation (/v1/chat/completions).",
+                param="plan.horizons",
+            )
+        return request.config()

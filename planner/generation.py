@@ -81,6 +81,7 @@ class PlannedGeneration:
         self._clusterer = clusterer
         self._refreshes: dict[int, Refresh] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._started: float | None = None
 
     def _notify(self, rollout: Rollout | None = None) -> None:
         """Wake the refreshes a change can matter to (all of them for main-text changes)."""
@@ -93,7 +94,8 @@ class PlannedGeneration:
 
     async def events(self) -> AsyncGenerator[Event, None]:
         """Text deltas at once; snapshots, scores and forks as they are ready; then the plan."""
-        driver = asyncio.create_task(self._drive(time.perf_counter()))
+        self._started = time.perf_counter()
+        driver = asyncio.create_task(self._drive(self._started))
         try:
             while True:
                 item = await self._queue.get()
@@ -107,6 +109,11 @@ class PlannedGeneration:
             # a deadline) every await here is cancelled again, and the rollouts ran on
             # for tens of seconds. The shielded task finishes the clean-up regardless.
             await asyncio.shield(asyncio.ensure_future(self._close(driver)))
+
+    def cancelled_plan(self) -> Plan:
+        """The plan as far as it got, marked cancelled (after ``events()`` was closed)."""
+        started = self._started if self._started is not None else time.perf_counter()
+        return self.evaluator.cancelled(time.perf_counter() - started)
 
     async def _close(self, driver: asyncio.Task[None]) -> None:
         """Cancel the main sequence, the refreshes and every rollout, and wait for them."""

@@ -174,6 +174,11 @@ class Plan(_Data):
     finished: bool = Field(
         False, description="false while the request that makes the plan is still running"
     )
+    cancelled: bool = Field(
+        False,
+        description="true if the server shut down before the plan finished: it holds the "
+        "text, snapshots and scores made until then",
+    )
     snapshots: list[Snapshot] = Field(
         default_factory=list, description="the plan at each refresh, in position order"
     )

@@ -163,18 +163,29 @@ class PlanEvaluator:
 
     def finish(self, wall_seconds: float) -> Plan:
         """Fill in the plan once the text and every refresh are done."""
+        plan = self._filled(wall_seconds)
+        plan.finished = True
+        if self.climatology is not None:
+            for h in self.config.horizons:
+                self.climatology.add(h, [s.realised for s in plan.scores if s.horizon == h])
+        return plan
+
+    def cancelled(self, wall_seconds: float) -> Plan:
+        """The plan as far as it got when its request was cancelled: the text so far, the
+        snapshots made, the scores already judged (its cut-off endings feed no baseline)."""
+        plan = self._filled(wall_seconds)
+        plan.cancelled = True
+        return plan
+
+    def _filled(self, wall_seconds: float) -> Plan:
         plan = self.plan
         plan.snapshots = [self.snapshots[t] for t in sorted(self.snapshots)]
         plan.text = self.main.text
         plan.completion_tokens = len(self.main.tokens)
-        plan.finished = True
         plan.scores.sort(key=lambda s: (s.position, s.horizon))
         plan.forks.sort(key=lambda f: (f.position, f.horizon))
         plan.realised = self._units()
         plan.comparison = aggregate(plan.scores, self.config.horizons)
-        if self.climatology is not None:
-            for h in self.config.horizons:
-                self.climatology.add(h, [s.realised for s in plan.scores if s.horizon == h])
         plan.implicit = self._implicit_summary()
         plan.stats.wall_seconds = wall_seconds
         return plan

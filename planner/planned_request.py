@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -13,7 +14,7 @@ from planner.conversation import conversation_id, turn_key
 from planner.engine.protocol import Engine, Sampling
 from planner.errors import StoreError
 from planner.events import ChoiceEvent, PlanFinished, PlanStored
-from planner.generation import generate
+from planner.generation import PlannedGeneration, generate
 from planner.plan import NextTurn, Plan, PlanResult
 from planner.store import PlanRecord, PlanStore
 
@@ -44,20 +45,34 @@ def result_of(record: PlanRecord, *, stored: bool, store_error: str | None = Non
 
 @dataclass
 class Keeper:
-    """Stores finished plans; a store failure never loses the text (``stored: false``)."""
+    """Stores finished plans; a store failure never loses the text (``stored: false``).
+
+    A plan whose request is cancelled is normally dropped and its claimed id freed (the
+    client left, or its deadline passed). Once ``keep_cancelled`` is set (the server aborts
+    its last requests at shutdown) such a plan is stored as far as it got, marked
+    ``cancelled``, so the work done before the abort can still be read.
+    """
 
     store: PlanStore
     on_store_error: Callable[[str], None]
+    keep_cancelled: bool = False
 
     async def keep(
-        self, plan: Plan, model: str, messages: Messages | None, previous: NextTurn | None
+        self,
+        plan: Plan,
+        model: str,
+        messages: Messages | None,
+        previous: NextTurn | None,
+        *,
+        tenant: str | None,
     ) -> PlanResult:
         record = PlanRecord(
             plan=plan,
             model=model,
+            owner=tenant,
             created=time.time(),
-            conversation=conversation_id(messages) if messages else None,
-            turn_key=turn_key(messages) if messages else None,
+            conversation=conversation_id(messages, tenant=tenant) if messages else None,
+            turn_key=turn_key(messages, tenant=tenant) if messages else None,
         )
         try:
             await self.store.put(record)
@@ -73,8 +88,32 @@ class Keeper:
         """Free an id claimed for a plan that never finished (the request failed or left)."""
         with contextlib.suppress(StoreError):
             record = await self.store.get(plan_id)
-            if record is not None and not record.plan.finished:
+            if record is not None and not (record.plan.finished or record.plan.cancelled):
                 await self.store.delete(plan_id)
+
+    async def left(
+        self,
+        generation: PlannedGeneration,
+        *,
+        claimed: bool,
+        failed: bool,
+        model: str,
+        messages: Messages | None,
+        previous: NextTurn | None,
+        tenant: str | None,
+    ) -> None:
+        """A choice ended without its plan: keep it as cancelled (at shutdown, if it was
+        cancelled rather than failed), else free its claimed id. Shielded: a stream's cancel
+        scope cancels every await of a clean-up again, which would skip it."""
+
+        async def settle() -> None:
+            if self.keep_cancelled and not failed:
+                plan = generation.cancelled_plan()
+                await self.keep(plan, model, messages, previous, tenant=tenant)
+            elif claimed:
+                await self.release(generation.plan.id)
+
+        await asyncio.shield(asyncio.ensure_future(settle()))
 
 
 class PlannedRequest:
@@ -91,6 +130,7 @@ class PlannedRequest:
         messages: Messages | None,
         previous: NextTurn | None,
         claimed: Sequence[str],
+        tenant: str | None,
     ) -> None:
         self._planner = planner
         self._engine = engine
@@ -100,6 +140,7 @@ class PlannedRequest:
         self._messages = messages
         self.previous = previous
         self._claimed = set(claimed)
+        self._tenant = tenant
 
     async def run(
         self, index: int, prompt_ids: Sequence[int], sampling: Sampling
@@ -119,18 +160,33 @@ class PlannedRequest:
             rollout_slots=self._planner.slots,
             climatology=self._planner.climatology,
         )
-        keeper, finished = self._planner.keeper, False
+        keeper, finished, failed = self._planner.keeper, False, False
         try:
             async with contextlib.aclosing(generation.events()) as events:
                 async for event in events:
                     if isinstance(event, PlanFinished):
                         kept = await keeper.keep(
-                            event.plan, self._model, self._messages, self.previous
+                            event.plan,
+                            self._model,
+                            self._messages,
+                            self.previous,
+                            tenant=self._tenant,
                         )
                         finished = True
                         yield PlanStored(kept)
                     else:
                         yield event
+        except Exception:
+            failed = True
+            raise
         finally:
-            if not finished and generation.plan.id in self._claimed:
-                await keeper.release(generation.plan.id)
+            if not finished:
+                await keeper.left(
+                    generation,
+                    claimed=generation.plan.id in self._claimed,
+                    failed=failed,
+                    model=self._model,
+                    messages=self._messages,
+                    previous=self.previous,
+                    tenant=self._tenant,
+                )

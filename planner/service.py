@@ -4,6 +4,14 @@
 plan against the server's limits, claims the requested plan ids atomically in the store,
 scores the previous turn's plan against the new user message, and returns the
 ``PlannedRequest`` that runs each choice.
+
+Tenancy: every call names the ``tenant`` it acts for (the identity of the caller's API
+key; None on a server without auth). A plan, its conversation and its previous-turn lookup
+belong to the tenant that made it: for any other tenant a plan is exactly as absent as an
+unknown id (404), and lists and turn lookups never show it. Records stored before tenancy
+have no owner and belong to the server without auth. Plan ids stay one namespace: a
+``plan.id`` another tenant already holds is refused like one's own (taken), and nothing of
+that plan is revealed.
 """
 
 from __future__ import annotations
@@ -13,14 +21,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
+from planner.analysis import GivenText, analyze
 from planner.climatology import Climatology
 from planner.clustering import Clusterer, make_clusterer
 from planner.config import PlanConfig, PlanLimits, PlanRequest
 from planner.conversation import continued_turn
 from planner.engine.protocol import Engine, Sampling
-from planner.errors import ContextLengthError, InvalidRequestError, NotFoundError, StoreError
-from planner.events import PlanFinished
-from planner.follow import follow
+from planner.errors import InvalidRequestError, NotFoundError, StoreError
 from planner.next_turn import score_next_turn
 from planner.plan import NextTurn, Plan, PlanResult
 from planner.planned_request import Keeper, Messages, PlannedRequest, choice_plan_id, result_of
@@ -87,16 +94,17 @@ class Planner:
         model: str,
         request_id: str,
         messages: Messages | None = None,
+        tenant: str | None,
     ) -> PlannedRequest:
         """Check, claim and link a planned request (``messages`` for chat); 4xx errors are
         raised here, before any response starts."""
-        config = self.check(request, chat=messages is not None)
-        named = await self._named(request.previous_id)
-        claimed = await self._claim(config, n, model)
+        config = self.limits.check(request, chat=messages is not None)
+        named = await self._named(request.previous_id, tenant)
+        claimed = await self.claim(config, n, model, tenant)
         previous = None
         if messages is not None:
             try:
-                previous = await self._previous_turn(engine, messages, request, named)
+                previous = await self._previous_turn(engine, messages, request, named, tenant)
             except BaseException:
                 for plan_id in claimed:
                     await self.keeper.release(plan_id)
@@ -110,36 +118,12 @@ class Planner:
             messages=messages,
             previous=previous,
             claimed=claimed,
+            tenant=tenant,
         )
 
-    def check(self, request: PlanRequest, *, chat: bool) -> PlanConfig:
-        """The request's plan config, or a 400 naming the field that breaks a limit."""
-        lim = self.limits
-        if request.rollouts > lim.max_rollouts:
-            raise InvalidRequestError(
-                f"plan.rollouts must be at most {lim.max_rollouts} on this server.",
-                param="plan.rollouts",
-            )
-        if request.max_lookahead_tokens > lim.max_lookahead_tokens:
-            raise InvalidRequestError(
-                f"plan.max_lookahead_tokens must be at most {lim.max_lookahead_tokens} "
-                "on this server.",
-                param="plan.max_lookahead_tokens",
-            )
-        for h in request.horizons:
-            if h not in lim.allowed_horizons:
-                raise InvalidRequestError(
-                    f"horizon '{h}' is not allowed on this server.", param="plan.horizons"
-                )
-        if "user" in request.horizons and not chat:
-            raise InvalidRequestError(
-                "the 'user' horizon needs a chat conversation (/v1/chat/completions).",
-                param="plan.horizons",
-            )
-        return request.config()
-
-    async def _claim(self, config: PlanConfig, n: int, model: str) -> list[str]:
-        """Claim every choice's requested plan id, all or none (a 400 if one is taken)."""
+    async def claim(self, config: PlanConfig, n: int, model: str, tenant: str | None) -> list[str]:
+        """Claim every choice's requested plan id, all or none (a 400 if one is taken, by
+        this tenant or another: ids are global, and the error names only the id)."""
         if config.id is None:
             return []  # generated ids are unique
         claimed: list[str] = []
@@ -148,6 +132,7 @@ class Planner:
             placeholder = PlanRecord(
                 plan=Plan(id=plan_id, config=config, prompt_tokens=0),
                 model=model,
+                owner=tenant,
                 created=time.time(),
             )
             try:
@@ -162,10 +147,10 @@ class Planner:
             claimed.append(plan_id)
         return claimed
 
-    async def _named(self, previous_id: str | None) -> PlanRecord | None:
-        """The plan ``plan.previous_id`` names: a 404 if none is stored (never silently
-        ignored); None if no id was given or the store cannot answer (the text matters
-        more than the link to the previous turn, which is then not made)."""
+    async def _named(self, previous_id: str | None, tenant: str | None) -> PlanRecord | None:
+        """The plan ``plan.previous_id`` names: a 404 if the tenant has none by that id
+        (never silently ignored); None if no id was given or the store cannot answer (the
+        text matters more than the link to the previous turn, which is then not made)."""
         if previous_id is None:
             return None
         try:
@@ -173,20 +158,25 @@ class Planner:
         except StoreError:
             self._on_store_error("get")
             return None
-        if record is None:
+        if record is None or record.owner != tenant:
             raise_not_found(previous_id, param="plan.previous_id")
         return record
 
     async def _previous_turn(
-        self, engine: Engine, messages: Messages, request: PlanRequest, named: PlanRecord | None
+        self,
+        engine: Engine,
+        messages: Messages,
+        request: PlanRequest,
+        named: PlanRecord | None,
+        tenant: str | None,
     ) -> NextTurn | None:
         """Find the plan of the previous turn and score it against the new user message."""
-        turn = continued_turn(messages)
+        turn = continued_turn(messages, tenant=tenant)
         if turn is None:
             return None
         key, assistant, user = turn
         try:
-            record = named or await self._latest(key, assistant)
+            record = named or await self._latest(key, assistant, tenant)
         except StoreError:
             self._on_store_error("get")
             return None
@@ -204,9 +194,10 @@ class Planner:
             self._on_store_error("put")
         return result
 
-    async def _latest(self, key: str, assistant: str) -> PlanRecord | None:
-        """The newest plan that answered the same messages (by the conversation hash)."""
-        candidates = await self.store.find_turn(key)
+    async def _latest(self, key: str, assistant: str, tenant: str | None) -> PlanRecord | None:
+        """The tenant's newest plan that answered the same messages (by the turn hash, which
+        the tenant is part of; the owner check also holds for a key that was guessed)."""
+        candidates = [r for r in await self.store.find_turn(key) if r.owner == tenant]
         for record in candidates:  # newest first; with n > 1, the choice the client kept
             if record.plan.text.strip() == assistant.strip():
                 return record
@@ -223,62 +214,44 @@ class Planner:
         request: PlanRequest,
         sampling: Sampling,
         model: str,
+        *,
+        tenant: str | None,
     ) -> PlanResult:
         """Plan along a given assistant reply (and score against the given user reply)."""
-        config = self.check(request, chat=True)
-        if "user" in config.horizons and user is None:
-            config = config.model_copy(
-                update={"horizons": tuple(h for h in config.horizons if h != "user") or ("turn",)}
-            )
-        tok = engine.tokenizer
-        prompt = tok.encode_rendered(tok.render_chat(messages, add_generation_prompt=True))
-        given = len(tok.encode(assistant)) + 1 + (len(tok.encode(user)) + 8 if user else 0)
-        if len(prompt) + given > engine.max_model_len:
-            raise ContextLengthError(
-                f"messages, assistant and user need {len(prompt) + given} tokens; the context "
-                f"holds {engine.max_model_len}.",
-                param="assistant",
-            )
-        claimed = await self._claim(config, 1, model)
-        plan: Plan | None = None
-        try:
-            clusterer = await self.clusterer(config.clustering)
-            generation = await follow(
-                engine,
-                prompt,
-                assistant,
-                config,
-                clusterer,
-                sampling=sampling,
-                user=user,
-                rollout_slots=self.slots,
-                climatology=self.climatology,
-            )
-            async for event in generation.events():
-                if isinstance(event, PlanFinished):
-                    plan = event.plan
-            assert plan is not None
-            return await self.keeper.keep(plan, model, messages, None)
-        finally:
-            if plan is None:
-                for plan_id in claimed:
-                    await self.keeper.release(plan_id)
+        given = GivenText(messages, assistant, user, model, tenant)
+        return await analyze(self, engine, given, request, sampling)
 
     # -- plans as resources ----------------------------------------------------------------
 
-    async def get(self, plan_id: str) -> PlanResult:
-        record = await self.store.get(plan_id)
-        if record is None:
-            raise_not_found(plan_id)
-        return result_of(record, stored=True)
+    async def get(self, plan_id: str, *, tenant: str | None) -> PlanResult:
+        """The tenant's plan by id; a 404 if there is none or another tenant's."""
+        return result_of(await self._owned(plan_id, tenant), stored=True)
 
-    async def list(self, conversation: str, limit: int) -> Sequence[PlanResult]:
+    async def list(
+        self, conversation: str, limit: int, *, tenant: str | None
+    ) -> Sequence[PlanResult]:
+        """The tenant's plans of a conversation, newest first. A conversation id is derived
+        with its tenant, so another tenant's id lists nothing (its records are also
+        filtered out by owner, should such an id be computed)."""
         records = await self.store.list(conversation, limit)
-        return [result_of(r, stored=True) for r in records]
+        return [result_of(r, stored=True) for r in records if r.owner == tenant]
 
-    async def delete(self, plan_id: str) -> None:
-        if not await self.store.delete(plan_id):
-            raise_not_found(plan_id)
+    async def delete(self, plan_id: str, *, tenant: str | None) -> None:
+        """Delete the tenant's plan; a 404 if there is none or another tenant's."""
+        if not await self.store.delete_owned(plan_id, tenant):
+            raise_not_found(plan_id)  # none, or another tenant's: the same answer
+
+    async def _owned(self, plan_id: str, tenant: str | None) -> PlanRecord:
+        record = await self.store.get(plan_id)
+        if record is None or record.owner != tenant:
+            raise_not_found(plan_id)  # the same answer: another tenant's plan is not there
+        return record
+
+    def keep_cancelled(self) -> None:
+        """From now on, a request that is cancelled keeps its plan as far as it got, marked
+        ``cancelled``, instead of dropping it (the server calls this as it aborts its last
+        requests at shutdown)."""
+        self.keeper.keep_cancelled = True
 
     async def close(self) -> None:
         await self.store.close()

@@ -92,7 +92,9 @@ def create_app(
     app.state.config = config
     app.state.engine_holder = holder
     app.state.planner = planner
-    app.state.admission = admission = Admission(config.max_running_cost, config.max_queued)
+    app.state.admission = admission = Admission(
+        config.max_running_cost, config.max_queued, on_abort=planner.keep_cancelled
+    )
     install_openapi(app, chunks=[ChatCompletionChunk, CompletionResponse])
     install_error_handlers(app)
     install_metrics(app)

@@ -10,6 +10,7 @@ per horizon decoding beside its text. The rule (``cost_of``):
 Requests are admitted while the admitted cost stays within ``capacity`` (a single request
 dearer than the whole capacity is admitted alone, never starved). Others wait in FIFO order,
 at most ``max_queued`` of them; one more is refused at once with 429 and ``Retry-After``.
+A queued request whose client disconnects leaves the queue at once and never runs.
 While the server drains (SIGTERM), every new request is refused with 503.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -53,8 +55,11 @@ def cost_of(path: str, body: Any) -> int:
 class Admission:
     """Cost-bounded admission with a bounded FIFO queue (one per app, on its event loop)."""
 
-    def __init__(self, capacity: int, max_queued: int) -> None:
+    def __init__(
+        self, capacity: int, max_queued: int, on_abort: Callable[[], None] | None = None
+    ) -> None:
         self.capacity = capacity
+        self.on_abort = on_abort  # before the abort: the planner keeps cancelled plans
         self.max_queued = max_queued
         self.admitted_cost = 0
         self.admitted = 0
@@ -118,6 +123,8 @@ class Admission:
     def abort_all(self) -> int:
         """Cancel every admitted request (each ends with an error); returns how many."""
         self.aborting = True
+        if self.on_abort is not None:
+            self.on_abort()
         for task in self.tasks:
             task.cancel()
         return len(self.tasks)
@@ -153,6 +160,26 @@ async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
         if not message.get("more_body", False):
             break
     return b"".join(chunks), messages
+
+
+async def _admitted(waiter: asyncio.Future[None], receive: Receive, read: list[Message]) -> bool:
+    """Wait for the queue to admit the request: True once admitted, False if the client
+    disconnected first. The body has been read, so the next message can only be the
+    disconnect; one that arrives anyway is kept in ``read`` for the route to replay."""
+    if read and read[-1]["type"] == "http.disconnect":
+        return False  # it left while its body was being read
+    watch = asyncio.ensure_future(receive())
+    racing: set[asyncio.Future[Any]] = {waiter, watch}
+    try:
+        await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not watch.done():
+            watch.cancel()
+            await asyncio.gather(watch, return_exceptions=True)
+    if watch.done() and not watch.cancelled() and watch.exception() is None:
+        read.append(watch.result())
+        return waiter.done() or read[-1]["type"] != "http.disconnect"
+    return True
 
 
 class AdmissionMiddleware:
@@ -195,10 +222,13 @@ class AdmissionMiddleware:
         try:
             if waiter is not None:
                 try:
-                    await waiter
+                    admitted = await _admitted(waiter, receive, messages)
                 except BaseException:
                     adm.forget(cost, waiter)
                     raise
+                if not admitted:
+                    adm.forget(cost, waiter)  # nobody to answer: out of the queue, unrun
+                    return
             try:
                 await self.app(scope, replay, watch.send)
             finally:

@@ -33,6 +33,13 @@ def planner_of(request: Request) -> Planner:
     return planner
 
 
+def tenant(request: Request) -> str | None:
+    """Whose plans this request may make and see: its API key's identity (server.auth);
+    None on a server without keys."""
+    value: str | None = getattr(request.state, "tenant", None)
+    return value
+
+
 def server_config(request: Request) -> ServerConfig:
     config: ServerConfig = request.app.state.config
     return config

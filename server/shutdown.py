@@ -4,7 +4,8 @@ On the first SIGTERM (or SIGINT) the server keeps listening, so ``/ready`` can a
 and new requests get a 503 with ``Retry-After``; requests already admitted (running or
 queued) run on. When none is left, or ``grace`` seconds have passed, or a second signal
 arrives, whatever still runs is cancelled (each ends with an error, a stream with an
-error event and ``[DONE]``), then uvicorn stops: the lifespan closes the engine and the
+error event and ``[DONE]``; its plan is stored as far as it got, marked ``cancelled``),
+then uvicorn stops: the lifespan closes the engine and the
 plan store, and the process exits 0.
 """
 

@@ -54,6 +54,10 @@ class PlanStore(Protocol):
         """Remove the record; True if a live one existed."""
         ...
 
+    async def delete_owned(self, plan_id: str, owner: str | None) -> bool:
+        """Remove the record only if ``owner`` owns it, atomically; True if it did."""
+        ...
+
     async def list(self, conversation: str, limit: int = 100) -> builtins.list[PlanRecord]:
         """Up to ``limit`` live records of a conversation, newest first."""
         ...
@@ -101,6 +105,12 @@ def with_next_turn(body: str | bytes, next_turn: dict[str, Any]) -> str:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"next_turn must be plain JSON data: {exc}") from exc
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def owner_of(body: str | bytes) -> str | None:
+    """The owner in a stored body (None if it has none: unowned, or stored before owners)."""
+    owner = json.loads(body).get("owner")
+    return owner if isinstance(owner, str) else None
 
 
 def parse_record(body: str | bytes) -> PlanRecord:

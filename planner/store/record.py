@@ -18,6 +18,11 @@ class PlanRecord(BaseModel):
     conversation: str | None = Field(None, description="stable id of the conversation")
     turn_key: str | None = Field(None, description="hash of the messages this plan answered")
     model: str = ""
+    owner: str | None = Field(
+        None,
+        description="the tenant (API-key identity) that made the plan; None without auth and "
+        "for records stored before tenancy",
+    )
     created: float = Field(description="unix time of the first write")
     next_turn: dict[str, Any] | None = Field(
         None, description="the plan's predictions scored against the real next user turn"

@@ -35,6 +35,7 @@ from planner.store.base import (
     DEFAULT_TTL_SECONDS,
     check_limit,
     check_ttl,
+    owner_of,
     parse_record,
     with_next_turn,
 )
@@ -182,11 +183,17 @@ class RedisPlanStore:
         return await self._transact(key, write)
 
     async def delete(self, plan_id: str) -> bool:
+        return await self._delete(plan_id, check_owner=False, owner=None)
+
+    async def delete_owned(self, plan_id: str, owner: str | None) -> bool:
+        return await self._delete(plan_id, check_owner=True, owner=owner)
+
+    async def _delete(self, plan_id: str, *, check_owner: bool, owner: str | None) -> bool:
         key = self._key("plan", plan_id)
 
         async def remove(pipe: Any) -> bool:
             body, conv, turn = await pipe.hmget(key, "record", "conv", "turn")
-            if body is None:
+            if body is None or (check_owner and owner_of(body) != owner):
                 return False
             pipe.multi()
             pipe.delete(key)

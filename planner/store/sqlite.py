@@ -32,6 +32,7 @@ from planner.store.base import (
     DEFAULT_TTL_SECONDS,
     check_limit,
     check_ttl,
+    owner_of,
     parse_record,
     with_next_turn,
 )
@@ -219,6 +220,15 @@ class SQLitePlanStore:
 
     async def delete(self, plan_id: str) -> bool:
         def delete(conn: sqlite3.Connection, now: float) -> bool:
+            return conn.execute("DELETE FROM plans WHERE id = ?", (plan_id,)).rowcount > 0
+
+        return await self._transaction(delete)
+
+    async def delete_owned(self, plan_id: str, owner: str | None) -> bool:
+        def delete(conn: sqlite3.Connection, now: float) -> bool:
+            row = conn.execute("SELECT body FROM plans WHERE id = ?", (plan_id,)).fetchone()
+            if row is None or owner_of(row[0]) != owner:
+                return False
             return conn.execute("DELETE FROM plans WHERE id = ?", (plan_id,)).rowcount > 0
 
         return await self._transaction(delete)

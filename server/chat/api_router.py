@@ -11,7 +11,7 @@ from server.chat.protocol import (
     ChatCompletionResponse,
 )
 from server.chat.serving import create_chat_completion
-from server.dependencies import cancel_on_disconnect, engine_of, planner_of, server_config
+from server.dependencies import cancel_on_disconnect, engine_of, planner_of, server_config, tenant
 from server.limits import check_messages, check_sampling
 from server.openapi import streamed
 
@@ -28,4 +28,6 @@ async def chat_completions(body: ChatCompletionRequest, raw: Request) -> Respons
     config = server_config(raw)
     check_sampling(body, config)
     check_messages([m.text() for m in body.messages], config)
-    return await create_chat_completion(engine_of(raw), body, config, planner_of(raw))
+    return await create_chat_completion(
+        engine_of(raw), body, config, planner_of(raw), tenant=tenant(raw)
+    )

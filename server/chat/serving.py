@@ -74,9 +74,14 @@ def _jobs(engine: Engine, request: ChatCompletionRequest, config: ServerConfig) 
 
 
 async def create_chat_completion(
-    engine: Engine, request: ChatCompletionRequest, config: ServerConfig, planner: Planner
+    engine: Engine,
+    request: ChatCompletionRequest,
+    config: ServerConfig,
+    planner: Planner,
+    *,
+    tenant: str | None,
 ) -> Response:
-    """Handle one /v1/chat/completions request."""
+    """Handle one /v1/chat/completions request (its plans belong to ``tenant``)."""
     model = check_model(engine, request.model)
     jobs = _jobs(engine, request, config)
     request_id = new_id("chatcmpl")
@@ -89,6 +94,7 @@ async def create_chat_completion(
             model=model,
             request_id=request_id,
             messages=_messages(request),
+            tenant=tenant,
         )
         run = planned_runner(planned)
     if request.stream:

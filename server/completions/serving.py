@@ -89,9 +89,14 @@ def _prompt_tokens(jobs: list[ChoiceJob], n: int) -> int:
 
 
 async def create_completion(
-    engine: Engine, request: CompletionRequest, config: ServerConfig, planner: Planner
+    engine: Engine,
+    request: CompletionRequest,
+    config: ServerConfig,
+    planner: Planner,
+    *,
+    tenant: str | None,
 ) -> Response:
-    """Handle one /v1/completions request."""
+    """Handle one /v1/completions request (its plans belong to ``tenant``)."""
     model = check_model(engine, request.model)
     jobs = _jobs(engine, request, config)
     request_id = new_id("cmpl")
@@ -99,7 +104,7 @@ async def create_completion(
     run: ChoiceRunner = plain_runner(engine, request_id)
     if request.plan is not None:
         planned = await planner.begin(
-            engine, request.plan, n=len(jobs), model=model, request_id=request_id
+            engine, request.plan, n=len(jobs), model=model, request_id=request_id, tenant=tenant
         )
         run = planned_runner(planned)
     if request.stream:

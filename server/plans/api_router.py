@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 
 from planner import PlanResult
-from server.dependencies import cancel_on_disconnect, engine_of, planner_of, server_config
+from server.dependencies import cancel_on_disconnect, engine_of, planner_of, server_config, tenant
 from server.limits import check_messages, check_text
 from server.plans.protocol import AnalyzeRequest, AnalyzeResponse, Deleted, PlanList
 from server.request_context import check_model
@@ -16,7 +16,7 @@ router = APIRouter()
 
 @router.get("/v1/plans/{plan_id}")
 async def get_plan(plan_id: str, raw: Request) -> PlanResult:
-    return await planner_of(raw).get(plan_id)
+    return await planner_of(raw).get(plan_id, tenant=tenant(raw))
 
 
 @router.get("/v1/plans")
@@ -25,12 +25,12 @@ async def list_plans(
     conversation: str = Query(..., min_length=1, max_length=200),
     limit: int = Query(20, ge=1, le=100),
 ) -> PlanList:
-    return PlanList(data=await planner_of(raw).list(conversation, limit))
+    return PlanList(data=await planner_of(raw).list(conversation, limit, tenant=tenant(raw)))
 
 
 @router.delete("/v1/plans/{plan_id}")
 async def delete_plan(plan_id: str, raw: Request) -> Deleted:
-    await planner_of(raw).delete(plan_id)
+    await planner_of(raw).delete(plan_id, tenant=tenant(raw))
     return Deleted(id=plan_id, deleted=True)
 
 
@@ -45,6 +45,13 @@ async def analyze(body: AnalyzeRequest, raw: Request) -> AnalyzeResponse:
     model = check_model(engine, body.model)
     messages = [{"role": m.role, "content": m.text()} for m in body.messages]
     plan = await planner_of(raw).analyze(
-        engine, messages, body.assistant, body.user, body.plan, analysis_sampling(body), model
+        engine,
+        messages,
+        body.assistant,
+        body.user,
+        body.plan,
+        analysis_sampling(body),
+        model,
+        tenant=tenant(raw),
     )
     return AnalyzeResponse(plan=plan)

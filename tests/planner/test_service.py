@@ -41,10 +41,14 @@ def request(**fields: object) -> PlanRequest:
 
 
 async def run_choice(
-    planner: Planner, engine: MarkovEngine, req: PlanRequest, messages: list[dict[str, str]]
+    planner: Planner,
+    engine: MarkovEngine,
+    req: PlanRequest,
+    messages: list[dict[str, str]],
+    tenant: str | None = None,
 ) -> tuple[str, PlanResult]:
     planned = await planner.begin(
-        engine, req, n=1, model="markov", request_id="r", messages=messages
+        engine, req, n=1, model="markov", request_id="r", messages=messages, tenant=tenant
     )
     tok = engine.tokenizer
     prompt = tok.encode_rendered(tok.render_chat(messages, add_generation_prompt=True))
@@ -66,7 +70,7 @@ async def test_of_two_concurrent_requests_for_one_plan_id_exactly_one_starts(
         *(
             planner.begin(
                 engine, request(id="mine"), n=1, model="markov", request_id=f"r{i}",
-                messages=USER_MSG,
+                messages=USER_MSG, tenant=None,
             )
             for i in range(6)
         ),
@@ -82,17 +86,29 @@ async def test_a_claimed_id_is_kept_by_the_finished_plan(planner: Planner) -> No
     engine = MarkovEngine()
     _, result = await run_choice(planner, engine, request(id="kept"), USER_MSG)
     assert result.stored and result.finished
-    assert (await planner.get("kept")).text == result.text
+    assert (await planner.get("kept", tenant=None)).text == result.text
     with pytest.raises(InvalidRequestError):
         await planner.begin(
-            engine, request(id="kept"), n=1, model="m", request_id="r2", messages=USER_MSG
+            engine,
+            request(id="kept"),
+            n=1,
+            model="m",
+            request_id="r2",
+            messages=USER_MSG,
+            tenant=None,
         )
 
 
 async def test_a_request_that_never_finishes_frees_its_plan_id(planner: Planner) -> None:
     engine = MarkovEngine(step_delay=0.01)
     planned = await planner.begin(
-        engine, request(id="left"), n=1, model="markov", request_id="r", messages=USER_MSG
+        engine,
+        request(id="left"),
+        n=1,
+        model="markov",
+        request_id="r",
+        messages=USER_MSG,
+        tenant=None,
     )
     in_progress = await planner.store.get("left")
     assert in_progress is not None and not in_progress.plan.finished  # visible as unfinished
@@ -105,7 +121,7 @@ async def test_a_request_that_never_finishes_frees_its_plan_id(planner: Planner)
     await events.aclose()  # type: ignore[attr-defined]
     assert await planner.store.get("left") is None
     await planner.begin(
-        engine, request(id="left"), n=1, model="m", request_id="r2", messages=USER_MSG
+        engine, request(id="left"), n=1, model="m", request_id="r2", messages=USER_MSG, tenant=None
     )
 
 
@@ -122,7 +138,7 @@ async def test_the_previous_turn_is_scored_as_during_generation(planner: Planner
         {"role": "user", "content": user},
     ]
     planned = await planner.begin(
-        engine, request(), n=1, model="markov", request_id="r2", messages=messages
+        engine, request(), n=1, model="markov", request_id="r2", messages=messages, tenant=None
     )
     previous = planned.previous
     assert previous is not None and previous.plan_id == first.id
@@ -138,5 +154,5 @@ async def test_the_previous_turn_is_scored_as_during_generation(planner: Planner
     for p, snapshot in zip(previous.predictions, predicted, strict=True):
         m = Match.of(snapshot.horizons["user"], user.strip(), await planner.clusterer("text"))
         assert p.probability == pytest.approx(m.probability)  # candidates and novel alike
-    stored = await planner.get(first.id)
+    stored = await planner.get(first.id, tenant=None)
     assert stored.next_turn == previous

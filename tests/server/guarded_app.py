@@ -53,13 +53,13 @@ async def guarded(
 class ThreadServer:
     """The same app on a loopback port (uvicorn in a thread), for clients out of process."""
 
-    def __init__(self, tmp: Path, **overrides: object) -> None:
+    def __init__(self, tmp: Path, *, step_delay: float = 0.0, **overrides: object) -> None:
         import uvicorn
         from live_server import free_port
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        engine = MarkovEngine()
+        self.engine = engine = MarkovEngine(step_delay=step_delay)
         config = guarded_config(tmp, port=self.port, **overrides)
         self.app = create_app(config, engine_factory=lambda: engine)
         self._server = uvicorn.Server(

@@ -158,6 +158,8 @@ class Plan(ForesightModel):
     """The completion text the plan was made along."""
     finished: bool = False
     """The generation finished (not cut off)."""
+    cancelled: bool = False
+    """The server shut down before the plan finished; it holds what was planned until then."""
     snapshots: list[Snapshot] = Field(default_factory=list)
     """The plan at each refresh, in order."""
     realised: dict[str, list[Unit]] = Field(default_factory=dict)

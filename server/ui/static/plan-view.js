@@ -80,7 +80,8 @@ export class PlanView {
     if (s.streaming) bits.push("streaming…");
     if (p) {
       bits.push(`${p.completion_tokens} tokens`, p.stored ? "stored" : `not stored: ${p.store_error || "?"}`);
-      if (!p.finished) bits.push("still running");
+      if (p.cancelled) bits.push("cancelled at shutdown");
+      else if (!p.finished) bits.push("still running");
       if (p.conversation) bits.push(`conversation ${p.conversation}`);
     }
     this.part("status").textContent = bits.join(" · ");

@@ -104,12 +104,14 @@ def make_record(
     snapshots: int = 2,
     salt: int = 0,
     next_turn: dict[str, Any] | None = None,
+    owner: str | None = None,
 ) -> PlanRecord:
     return PlanRecord(
         plan=make_plan(plan_id, snapshots=snapshots, salt=salt),
         conversation=conversation,
         turn_key=turn_key,
         model="smollm2",
+        owner=owner,
         created=time.time() if created is None else created,
         next_turn=next_turn,
     )

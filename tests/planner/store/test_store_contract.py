@@ -184,3 +184,32 @@ async def test_add_reuses_the_id_of_an_expired_record(make_store: StoreFactory) 
     fresh = make_record("p1", salt=9)
     assert await store.add(fresh)
     assert await store.get("p1") == fresh
+
+
+async def test_the_owner_is_kept_through_every_write_and_read(store: PlanStore) -> None:
+    mine = make_record("mine", conversation="c", turn_key="t", created=2.0, owner="a" * 16)
+    local = make_record("local", conversation="c", turn_key="t", created=1.0)
+    assert await store.add(mine)
+    await store.put(local)
+    assert await store.update_next_turn("mine", {"seen": True})
+    got = await store.get("mine")
+    assert got is not None and got.owner == "a" * 16 and got.next_turn == {"seen": True}
+    assert [(r.id, r.owner) for r in await store.list("c")] == [
+        ("mine", "a" * 16),
+        ("local", None),
+    ]
+    assert [r.owner for r in await store.find_turn("t")] == ["a" * 16, None]
+
+
+async def test_delete_owned_removes_only_the_owners_record(store: PlanStore) -> None:
+    await store.put(make_record("theirs", owner="a" * 16))
+    await store.put(make_record("local"))
+    assert not await store.delete_owned("theirs", "b" * 16)
+    assert not await store.delete_owned("theirs", None)
+    assert not await store.delete_owned("local", "a" * 16)
+    assert await store.get("theirs") is not None and await store.get("local") is not None
+    assert await store.delete_owned("theirs", "a" * 16)
+    assert await store.delete_owned("local", None)
+    assert await store.get("theirs") is None and await store.get("local") is None
+    assert await store.list("conv-a") == []  # the indexes let go of them too
+    assert not await store.delete_owned("missing", None)

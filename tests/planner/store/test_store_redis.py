@@ -74,6 +74,32 @@ async def test_keys_and_index_ttls(
         await forever.close()
 
 
+async def test_a_record_written_before_tenancy_reads_as_unowned(
+    redis_server: RedisServer, raw: aioredis.Redis, prefix: str
+) -> None:
+    """Keys are unchanged by tenancy (the owner lives in the record); an old hash whose
+    record JSON has no ``owner`` is read, listed and found as the local server's."""
+    record = make_record("old", conversation="c", turn_key="t", created=3.0)
+    old_body = record.model_dump_json(exclude={"owner"})
+    assert '"owner"' not in old_body
+    await raw.hset(
+        f"{prefix}:plan:old", mapping={"record": old_body, "seq": 1, "conv": "c", "turn": "t"}
+    )
+    await raw.zadd(f"{prefix}:conv:c", {"old": 3.0})
+    await raw.zadd(f"{prefix}:turn:t", {"old": 3.0})
+    store = RedisPlanStore(redis_server.url, prefix=prefix)
+    try:
+        got = await store.get("old")
+        assert got == record and got is not None and got.owner is None
+        assert await store.list("c") == [record]
+        assert await store.find_turn("t") == [record]
+        assert await store.update_next_turn("old", {"x": 1})
+        assert not await store.delete_owned("old", "a" * 16)
+        assert await store.delete_owned("old", None)
+    finally:
+        await store.close()
+
+
 async def test_readers_drop_index_entries_of_expired_plans(
     redis_server: RedisServer, raw: aioredis.Redis, prefix: str
 ) -> None:

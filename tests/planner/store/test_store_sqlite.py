@@ -94,21 +94,26 @@ async def test_kill_mid_write_leaves_only_whole_records(tmp_path: Path) -> None:
 
 
 async def test_opening_a_v1_database_migrates_it(tmp_path: Path) -> None:
+    """An old file keeps its records: the schema is migrated, and a body written before
+    tenancy (no ``owner`` in its JSON) reads as an unowned record (the local server's)."""
     db = tmp_path / "plans.db"
     record = make_record("old", conversation="c", turn_key="t", created=5.0)
+    old_body = record.model_dump_json(exclude={"owner"})
+    assert '"owner"' not in old_body
     raw = sqlite3.connect(db, isolation_level=None)
     migrate(raw, target=1)
     raw.execute(
         "INSERT INTO plans (id, conversation, turn_key, created, expires, body)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        ("old", "c", "t", 5.0, time.time() + 600, record.model_dump_json()),
+        ("old", "c", "t", 5.0, time.time() + 600, old_body),
     )
     assert raw.execute("PRAGMA user_version").fetchone() == (1,)
     raw.close()
 
     store = SQLitePlanStore(db)
     try:
-        assert await store.get("old") == record
+        got = await store.get("old")
+        assert got == record and got is not None and got.owner is None
         assert await store.find_turn("t") == [record]
         assert await store.update_next_turn("old", {"x": 1})
     finally:
