@@ -16,7 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 from server_process import ServerProcess, alive, descendants, shared_memory
+
+# Each test starts `foresight serve` (the real engine) in a subprocess.
+pytestmark = pytest.mark.engine
 
 MESSAGES = [{"role": "user", "content": "Describe a cat in two sentences."}]
 PLAN = {"rollouts": 2, "horizons": ["sentence"], "clustering": "text"}
