@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from bench.eval.figures import draw_all
 from bench.eval.page import write_page
@@ -109,10 +109,11 @@ async def evaluate(
     settings: EvalSettings,
     clusterer: Clusterer,
     results: Results,
+    progress: TextIO = sys.stderr,
 ) -> None:
     """Plan every conversation not yet in ``results`` on an engine that is already built."""
     await asyncio.to_thread(clusterer.cluster, ["warm", "up"])
-    await run_all(engine, prompts, settings, clusterer, results)
+    await run_all(engine, prompts, settings, clusterer, results, progress)
 
 
 def write_outputs(

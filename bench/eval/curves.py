@@ -99,7 +99,8 @@ def commitment(plans: Sequence[Plan], horizon: Horizon) -> dict[str, Any]:
     into_sentence = [n for plan, f in forks if (n := _into_sentence(plan, f.position)) is not None]
     return {
         "entropy": [
-            {"tokens": _label(i), "n": len(v), "mean": _mean(v)} for i, v in sorted(by_bin.items())
+            {"tokens": _label(i), "lower": EDGES[i], "n": len(v), "mean": _mean(v)}
+            for i, v in sorted(by_bin.items())
         ],
         "forks": len(forks),
         "snapshots": sum(1 for p in plans for s in p.snapshots if horizon in s.horizons),

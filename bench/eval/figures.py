@@ -45,7 +45,12 @@ def skill(report: dict[str, Any], fig: Figure) -> None:
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(horizons))], horizons)
     ax.set_ylabel("energy-score skill (1 - ES / ES_baseline)")
     ax.set_title("Skill per horizon, 95% bootstrap intervals")
-    ax.legend(fontsize=8)
+    _legend(ax)
+
+
+def _legend(ax: Axes) -> None:
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
 
 
 def _grid(fig: Figure, n: int) -> list[Axes]:
@@ -79,27 +84,29 @@ def novel(report: dict[str, Any], fig: Figure) -> None:
     ax.set_xlabel("novel: predicted probability of an unseen ending")
     ax.set_ylabel("share of endings that matched no candidate")
     ax.set_title("Unseen mass, predicted vs realised")
-    ax.legend(fontsize=8)
+    _legend(ax)
 
 
 def visibility(report: dict[str, Any], fig: Figure) -> None:
     left, right = fig.subplots(1, 2)
     for h, entry in report["horizons"].items():
-        bins = entry["visibility"]["bins"]
-        x = [b["lower"] for b in bins]
         for ax, key in ((left, "probability"), (right, "energy_skill_climatology")):
+            bins = [b for b in entry["visibility"]["bins"] if b[key] is not None]
+            if not bins:
+                continue
             vals = [_err(b[key], b[f"{key}_interval"]) for b in bins]
-            ax.errorbar(x, [v for v, _ in vals], yerr=[[e[0] for _, e in vals],
-                        [e[1] for _, e in vals]], marker="o", capsize=2,
-                        color=COLOURS.get(h), label=h)  # fmt: skip
+            ax.errorbar([b["lower"] for b in bins], [v for v, _ in vals],
+                        yerr=[[e[0] for _, e in vals], [e[1] for _, e in vals]], marker="o",
+                        capsize=2, color=COLOURS.get(h), label=h)  # fmt: skip
     left.axhline(0.5, color="grey", lw=0.8, ls="--")
     left.set_ylabel("plan's probability of the ending that came")
     right.axhline(0, color="black", lw=0.8)
     right.set_ylabel("energy-score skill vs climatology")
     for ax in (left, right):
+        ax.set_xlim(0.8, 100)
         ax.set_xscale("log", base=2)
         ax.set_xlabel("tokens remaining to the ending")
-        ax.legend(fontsize=8)
+        _legend(ax)
     fig.suptitle("How early each horizon's ending becomes visible")
 
 
@@ -107,11 +114,13 @@ def commitment(report: dict[str, Any], fig: Figure) -> None:
     left, middle, right = fig.subplots(1, 3)
     for h, entry in report["horizons"].items():
         rows = entry["commitment"]["entropy"]
-        left.plot(range(len(rows)), [r["mean"] for r in rows], "o-", color=COLOURS.get(h), label=h)
-        left.set_xticks(range(len(rows)), [r["tokens"] for r in rows], fontsize=7)
+        x = [r["lower"] for r in rows]
+        left.plot(x, [r["mean"] for r in rows], "o-", color=COLOURS.get(h), label=h)
+    left.set_xlim(0.8, 100)
+    left.set_xscale("log", base=2)
     left.set_xlabel("tokens remaining to the ending")
     left.set_ylabel("plan entropy (nats, Chao-Shen)")
-    left.legend(fontsize=8)
+    _legend(left)
     into = [
         n for e in report["horizons"].values() for n in e["commitment"]["fork_tokens_into_sentence"]
     ]
@@ -137,7 +146,7 @@ def implicit(report: dict[str, Any], fig: Figure) -> None:
                       color=COLOURS.get(h), label=h)  # fmt: skip
     right.set_xlabel("model log-probability of the realised ending")
     right.set_ylabel("plan's probability of its cluster (0: none)")
-    right.legend(fontsize=8)
+    _legend(right)
     fig.suptitle("Explicit plan vs the model's implicit state")
 
 
