@@ -52,23 +52,32 @@ def novel_check(scores: Sequence[Score]) -> dict[str, Any]:
     }
 
 
-def _ceiling(rows: Sequence[dict[str, Any]], horizon: Horizon) -> dict[str, Any]:
-    """Skill of the plan against the second set of K rollouts, and of that set against
-    climatology (how much skill K rollouts can show at all)."""
-    plan_vs, ceiling_vs_clim = [], []
+def skills(rows: Sequence[dict[str, Any]], horizon: Horizon) -> dict[str, Any]:
+    """Energy-score skill of the plan against climatology, persistence and the ceiling (the
+    second set of K rollouts), and of the ceiling against climatology (how much skill K
+    rollouts can show at all), over the predictions that measure foresight
+    (``curves.foresight_scores``)."""
+    pairs: dict[str, list[tuple[float, float]]] = {
+        "climatology": [],
+        "persistence": [],
+        "plan_vs_ceiling": [],
+        "ceiling_vs_climatology": [],
+    }
     for row in rows:
         second = {(c["position"], c["horizon"]): c["energy"] for c in row.get("ceiling", [])}
         for s in curves.foresight_scores(_scores(row, horizon), horizon):
-            e = second.get((s.position, horizon))
-            if e is None or s.energy is None:
+            if s.energy is None:
                 continue
-            plan_vs.append((s.energy, e))
+            e = second.get((s.position, horizon))
             if s.energy_climatology is not None:
-                ceiling_vs_clim.append((e, s.energy_climatology))
-    return {
-        "plan_vs_ceiling": _with_interval(plan_vs),
-        "ceiling_vs_climatology": _with_interval(ceiling_vs_clim),
-    }
+                pairs["climatology"].append((s.energy, s.energy_climatology))
+            if s.energy_persistence is not None:
+                pairs["persistence"].append((s.energy, s.energy_persistence))
+            if e is not None:
+                pairs["plan_vs_ceiling"].append((s.energy, e))
+                if s.energy_climatology is not None:
+                    pairs["ceiling_vs_climatology"].append((e, s.energy_climatology))
+    return {key: _with_interval(p) for key, p in pairs.items()}
 
 
 def _plan(row: dict[str, Any]) -> Plan:
@@ -86,24 +95,14 @@ def horizon_report(rows: Sequence[dict[str, Any]], horizon: Horizon) -> dict[str
     """Everything the report says about one horizon."""
     scores = [s for row in rows for s in _scores(row, horizon)]
     plans = [_plan(row) for row in rows if horizon in _plan(row).config.horizons]
-    comparison = compare(horizon, scores).model_dump(mode="json")
     main = curves.foresight_scores(scores, horizon)
     return {
         "conversations": len(plans),
         "scored": len(scores),
         "unscored_beyond_lookahead": sum(p.unscored.get(horizon, 0) for p in plans),
-        "comparison": comparison,
-        "skill": {
-            "climatology": {
-                "skill": comparison["energy_skill_climatology"],
-                "interval": comparison["energy_skill_climatology_interval"],
-            },
-            "persistence": {
-                "skill": comparison["energy_skill_persistence"],
-                "interval": comparison["energy_skill_persistence_interval"],
-            },
-            **_ceiling(rows, horizon),
-        },
+        # The planner's own aggregate (calibration over every forecast, ends of reply too).
+        "comparison": compare(horizon, scores).model_dump(mode="json"),
+        "skill": skills(rows, horizon),
         "novel": novel_check(main),
         "visibility": curves.visibility(scores, horizon),
         "commitment": curves.commitment(plans, horizon),
