@@ -70,7 +70,9 @@ def run(
         code = _on_new_engine(engine, prompts, settings, results)
         if code:
             return code
-    path = write_outputs(results, prompts, settings, {"wall_seconds": time.perf_counter() - began})
+    path = write_outputs(
+        results, prompts, settings, {"wall_seconds_this_invocation": time.perf_counter() - began}
+    )
     print(f"wrote {path} (report.json, figures, results.jsonl in {results.dir})")
     return 0
 
