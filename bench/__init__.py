@@ -9,5 +9,6 @@ imports it inside the ``bench`` subcommand only.
 already-built engine (so tests can lend theirs), ``report`` builds the JSON entries and
 checks the targets, ``table`` prints them, ``options`` turns command-line choices into
 configurations, ``command`` runs the subcommand, ``servers`` starts HTTP servers as
-subprocesses and ``http_load`` times streamed requests against them.
+subprocesses and ``http_load`` times streamed requests against them. ``bench.eval`` is
+``foresight eval``: the plans' quality over a set of conversations (see its docstring).
 """

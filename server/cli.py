@@ -1,4 +1,4 @@
-"""The ``foresight`` command: ``serve``, ``model prepare``, ``chat`` and ``bench``."""
+"""The ``foresight`` command: ``serve``, ``model prepare``, ``chat``, ``bench`` and ``eval``."""
 
 from __future__ import annotations
 
@@ -152,6 +152,43 @@ def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     bench.set_defaults(func=_bench, gpu_memory_utilization=0.15)
 
 
+def _eval(args: argparse.Namespace) -> int:
+    # Imported here, as the bench is: only this subcommand needs it (and matplotlib).
+    from bench.eval.command import run
+
+    return run(args, engine_config)
+
+
+def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ev = sub.add_parser(
+        "eval",
+        formatter_class=DefaultsFormatter,
+        help="plan a set of conversations and report what the plans show",
+        description="Plan each conversation (the default set ships with Foresight), score "
+        "every horizon against climatology, persistence and a second set of K rollouts, and "
+        "write report.json, PNG figures and report.html to --out. Rows are appended to "
+        "results.jsonl as they finish: run the same command again to continue a stopped run.",
+    )
+    ev.add_argument(
+        "--prompts", metavar="FILE", help="JSONL conversations (default: the shipped set)"
+    )
+    ev.add_argument("--out", metavar="DIR", required=True, help="where results and the report go")
+    ev.add_argument("--rollouts", type=int, default=8, help="K")
+    ev.add_argument("--max-tokens", type=int, default=64, help="tokens per generated reply")
+    ev.add_argument("--lookahead", type=int, default=48, help="plan.max_lookahead_tokens")
+    ev.add_argument("--refresh", type=int, default=8, help="refresh every N tokens")
+    ev.add_argument(
+        "--horizons", help="horizons of generated replies (default sentence,paragraph,turn; "
+        "followed turns plan 'user')"
+    )  # fmt: skip
+    ev.add_argument("--clustering", choices=["embedding", "text"], default="embedding")
+    ev.add_argument(
+        "--no-ceiling", action="store_true", help="skip the second set of K rollouts (faster)"
+    )
+    add_engine_args(ev)
+    ev.set_defaults(func=_eval, gpu_memory_utilization=0.15)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="foresight", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -205,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.set_defaults(func=_prepare)
     _add_chat(sub)
     _add_bench(sub)
+    _add_eval(sub)
     return parser
 
 

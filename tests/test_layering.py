@@ -3,8 +3,8 @@
 * ``server/`` uses the planner only through its face (``planner``), ``planner.errors``
   and ``planner.engine``;
 * ``planner/`` knows nothing of the server, the bench or HTTP;
-* only the bench knows both layers: the server imports it only inside the ``bench``
-  subcommand of its command line;
+* only the bench (with ``bench.eval``) knows both layers: the server imports it only inside
+  the ``bench`` and ``eval`` subcommands of its command line;
 * the SDK (``clients/python``) imports neither.
 """
 
