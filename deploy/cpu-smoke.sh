@@ -3,12 +3,17 @@
 # with a cache volume, wait for /ready, make one planned chat request, read /metrics,
 # check the user and the health check, then stop it (SIGTERM) and check it exits 0.
 #   deploy/cpu-smoke.sh [IMAGE]          default IMAGE: foresight:cpu
-#   PORT=8000 VOLUME=foresight-cache deploy/cpu-smoke.sh
+#   PORT=8000 VOLUME=foresight-cache SHM_SIZE=1g deploy/cpu-smoke.sh
 # The first start on an empty volume prepares the default model into it (minutes on CPU).
+# vLLM's engine needs 160 MiB of /dev/shm (Docker gives 64 MiB). The container's log,
+# with timestamps, goes to deploy/cpu-smoke-out/container.log.
 set -euo pipefail
 image=${1:-foresight:cpu}
 port=${PORT:-8010}
 volume=${VOLUME:-foresight-smoke-cache}
+shm=${SHM_SIZE:-1g}
+out=$(dirname "$0")/cpu-smoke-out
+mkdir -p "$out"
 name=foresight-smoke-$$
 url=http://127.0.0.1:$port
 
@@ -17,8 +22,9 @@ health() { docker inspect -f '{{.State.Health.Status}}' "$name"; }
 
 step "starting $image as $name (cache volume $volume, port $port)"
 start=$(date +%s)
-docker run -d --name "$name" -p "127.0.0.1:$port:8000" -v "$volume:/cache" "$image" >/dev/null
-trap 'docker rm -f "$name" >/dev/null 2>&1 || true' EXIT
+docker run -d --name "$name" -p "127.0.0.1:$port:8000" -v "$volume:/cache" --shm-size "$shm" \
+    "$image" >/dev/null
+trap 'docker logs -t "$name" >"$out/container.log" 2>&1; docker rm -f "$name" >/dev/null 2>&1 || true' EXIT
 echo "user in the container: $(docker exec "$name" id)"
 [[ $(docker exec "$name" id -u) != 0 ]] || { echo "runs as root" >&2; exit 1; }
 
