@@ -1,6 +1,8 @@
 #!/bin/sh
 # Build the images' base without Docker Hub: a Debian bookworm root file system from a
-# Debian mirror (debootstrap), with Python 3.11 and venv, imported as a local image.
+# Debian mirror (debootstrap), with Python 3.11, venv and its headers (torch's compiler,
+# which vLLM's CPU engine runs, builds against Python.h, as the official python images
+# have it), imported as a local image.
 #   sudo deploy/docker/local-base.sh [TAG]          default TAG: foresight-base:bookworm
 #   DEBIAN_MIRROR=http://mirror.example/debian sudo deploy/docker/local-base.sh
 #   EXTRA_CA_DIR=/path/to/certs   *.crt the site's TLS proxy needs (default: this host's
@@ -16,12 +18,21 @@ rootfs=$(mktemp -d /tmp/foresight-rootfs.XXXXXX)
 trap 'rm -rf "$rootfs"' EXIT
 
 echo "local-base: debootstrap bookworm from $mirror into $rootfs"
-debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+debootstrap --variant=minbase --include=python3,python3-venv,python3-dev,ca-certificates \
     bookworm "$rootfs" "$mirror"
 # The Dockerfiles run `python` (as python:3.11-slim has it); Debian names it python3.
 ln -sf python3 "$rootfs/usr/bin/python"
-# The images' own apt-get steps use the same mirror.
+# The images' own apt-get steps use the same mirror, and keep no caches in their layers
+# (as Debian's official images: debuerreotype's docker-clean).
 echo "deb $mirror bookworm main" >"$rootfs/etc/apt/sources.list"
+clean='"rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"'
+cat >"$rootfs/etc/apt/apt.conf.d/docker-clean" <<CONF
+DPkg::Post-Invoke { $clean; };
+APT::Update::Post-Invoke { $clean; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+CONF
+echo 'Acquire::Languages "none";' >"$rootfs/etc/apt/apt.conf.d/docker-no-languages"
 
 set -- --change 'ENV LANG=C.UTF-8' --change 'CMD ["/bin/bash"]' \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
