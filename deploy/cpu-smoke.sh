@@ -54,12 +54,13 @@ metrics=$(curl -fsS "$url/metrics")
 grep -E '^foresight_(requests|plan|rollouts)[a-z_]*(_total|_count)?[{ ]' <<<"$metrics" | head -12
 echo "series: $(grep -c '^foresight_' <<<"$metrics") foresight_*, $(grep -c '^vllm:' <<<"$metrics") vllm:*"
 
-step "waiting for the health check"
+step "waiting for the health check (every 10 s; unhealthy only while /ready was not yet 200)"
+t0=$(date +%s)
 until [[ $(health) == healthy ]]; do
-    [[ $(health) != unhealthy ]] || { echo "unhealthy" >&2; exit 1; }
+    if (($(date +%s) - t0 > 60)); then echo "not healthy 60 s after ready: $(health)" >&2; exit 1; fi
     sleep 2
 done
-echo "health: healthy"
+echo "health: healthy after $(($(date +%s) - start)) s"
 
 step "docker stop (SIGTERM, 30 s grace)"
 t0=$(date +%s)
