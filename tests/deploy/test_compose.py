@@ -63,6 +63,24 @@ def test_each_profile_runs_foresight_with_its_store_and_monitoring(compose: dict
     assert gpu["deploy"]["resources"]["reservations"]["devices"][0]["capabilities"] == ["gpu"]
 
 
+def test_every_engine_gets_more_shared_memory_than_dockers_default(
+    compose: dict[str, Any],
+) -> None:
+    # vLLM's engine queue takes 160 MiB of /dev/shm (found running the CPU image); Docker's
+    # default is 64 MiB. The GPU service shares the host's.
+    for name in ("foresight", "foresight-a", "foresight-b"):
+        assert compose["services"][name]["shm_size"] == "1gb", name
+    assert compose["services"]["foresight-gpu"]["ipc"] == "host"
+
+
+def test_every_image_can_be_replaced_from_the_environment(compose: dict[str, Any]) -> None:
+    # An offline site substitutes its mirror's images; the defaults stay the public ones.
+    for name, service in compose["services"].items():
+        assert re.fullmatch(r"\$\{[A-Z_]+_IMAGE:-[^}]+\}", service["image"]), name
+        for value in service.get("build", {}).get("args", {}).values():
+            assert re.fullmatch(r"\$\{[A-Z_]+_IMAGE:-[^}]+\}", value), name
+
+
 def test_the_front_balances_the_two_replicas_on_the_sdk_header() -> None:
     conf = (DEPLOY / "nginx" / "replicas.conf").read_text()
     assert re.findall(r"server (foresight-[ab]):8000", conf) == ["foresight-a", "foresight-b"]

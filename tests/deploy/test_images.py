@@ -19,7 +19,14 @@ import pytest
 ROOT = Path(__file__).parents[2]
 DOCKER = ROOT / "deploy" / "docker"
 DOCKERFILES = ["Dockerfile.cpu", "Dockerfile.gpu"]
-SCRIPTS = [DOCKER / "entrypoint.sh", DOCKER / "ray-node.sh", ROOT / "deploy" / "gpu-smoke.sh"]
+SCRIPTS = [
+    DOCKER / "entrypoint.sh",
+    DOCKER / "ray-node.sh",
+    DOCKER / "local-base.sh",
+    DOCKER / "local-services.sh",
+    ROOT / "deploy" / "gpu-smoke.sh",
+    ROOT / "deploy" / "cpu-smoke.sh",
+]
 
 
 @pytest.mark.parametrize("name", DOCKERFILES)
@@ -40,8 +47,9 @@ def test_everything_copied_exists_and_the_image_is_non_root(name: str) -> None:
     text = (DOCKER / name).read_text()
     ignore = (DOCKER / f"{name}.dockerignore").read_text().splitlines()
     sent = {line[1:] for line in ignore if line.startswith("!")}
-    for line in re.findall(r"^COPY (?:--\S+ )*(.+)$", text, re.M):
-        *sources, _ = line.split()
+    copied = [line.split()[:-1] for line in re.findall(r"^COPY (?:--\S+ )*(.+)$", text, re.M)]
+    mounted = [[source] for source in re.findall(r"--mount=type=bind,source=([^,\s]+)", text)]
+    for sources in copied + mounted:
         for source in sources:
             if source.endswith("./"):
                 continue
