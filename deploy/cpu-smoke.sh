@@ -22,7 +22,7 @@ health() { docker inspect -f '{{.State.Health.Status}}' "$name"; }
 
 step "starting $image as $name (cache volume $volume, port $port)"
 start=$(date +%s)
-docker run -d --name "$name" --init -p "127.0.0.1:$port:8000" -v "$volume:/cache" --shm-size "$shm" \
+docker run -d --name "$name" -p "127.0.0.1:$port:8000" -v "$volume:/cache" --shm-size "$shm" \
     "$image" >/dev/null
 trap 'docker logs -t "$name" >"$out/container.log" 2>&1; docker rm -f "$name" >/dev/null 2>&1 || true' EXIT
 echo "user in the container: $(docker exec "$name" id)"
