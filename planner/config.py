@@ -12,6 +12,10 @@ DEFAULT_HORIZONS: tuple[Horizon, ...] = ("sentence", "paragraph", "turn")
 # Long horizons cost long rollouts (a turn's run to the lookahead, ~3x a sentence's) and
 # move less from one sentence to the next: by default they are planned less often.
 DEFAULT_REFRESH_EVERY: dict[Horizon, int] = {"paragraph": 2, "turn": 4, "user": 4}
+# Plan-first by default: a snapshot is worth most before the text it predicts, and the
+# hold costs the text little (docs/benchmarks.md, "Pacing").
+DEFAULT_PACE: Literal["text", "plan"] = "plan"
+DEFAULT_MAX_HOLD_MS = 1000
 
 
 def assistant_horizon(horizon: Horizon) -> Horizon:
@@ -54,6 +58,19 @@ class PlanConfig(BaseModel):
         le=256,
         description="rollouts of this plan decoding at once while the main text streams "
         "(default: half of K, rounded up); each one in the batch slows every main token",
+    )
+    pace: Literal["text", "plan"] = Field(
+        DEFAULT_PACE,
+        description="text: send each text token as soon as it is sampled, snapshots when "
+        "ready; plan: hold text back (at most max_hold_ms per token) so that each snapshot "
+        "reaches the client before the text passes its position",
+    )
+    max_hold_ms: int = Field(
+        DEFAULT_MAX_HOLD_MS,
+        ge=0,
+        le=60_000,
+        description="with pace 'plan', the longest a text token waits for a snapshot; a "
+        "snapshot that misses it is marked late",
     )
     clustering: Literal["embedding", "text"] = Field(
         "embedding", description="group candidate endings by meaning (embedding) or exact text"
@@ -146,4 +163,11 @@ class PlanLimits(BaseModel):
     max_rollouts: int = Field(16, ge=1)
     max_lookahead_tokens: int = Field(256, ge=1)
     allowed_horizons: tuple[Horizon, ...] = HORIZON_ORDER
-    max_rollouts_in_flight: int = Field(32, ge=1)
+    rollout_budget: int | None = Field(
+        None, ge=1, description="rollouts decoding at once across all plans (default: max_rollouts)"
+    )
+
+    @property
+    def budget_slots(self) -> int:
+        """The server's rollout budget: decode slots shared max-min fairly by running plans."""
+        return self.rollout_budget or self.max_rollouts

@@ -116,7 +116,7 @@ class PlannedRequest:
             config,
             await self._planner.clusterer(config.clustering),
             request_id=f"{self._request_id}-{index}",
-            rollout_slots=self._planner.slots,
+            budget=self._planner.budget,
             climatology=self._planner.climatology,
         )
         keeper, finished = self._planner.keeper, False

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
+from planner.budget import RolloutBudget
 from planner.climatology import Climatology
 from planner.clustering import Clusterer, make_clusterer
 from planner.config import PlanConfig, PlanLimits, PlanRequest
@@ -41,6 +42,7 @@ class Planner:
         limits: PlanLimits,
         *,
         on_store_error: Callable[[str], None] = _ignore,
+        budget: RolloutBudget | None = None,
     ) -> None:
         self.store = store
         self.limits = limits
@@ -48,7 +50,8 @@ class Planner:
         self._on_store_error = on_store_error
         self._clusterers: dict[str, Clusterer] = {}
         self._clusterer_lock = asyncio.Lock()
-        self._slots: asyncio.Semaphore | None = None
+        # Rollout decode slots across every plan of the process, shared max-min fairly.
+        self.budget = budget or RolloutBudget(limits.budget_slots)
         # Endings of finished plans: the climatology baseline later plans are scored against.
         self.climatology = Climatology()
 
@@ -68,13 +71,6 @@ class Planner:
 
     def has_clusterer(self, mode: str) -> bool:
         return mode in self._clusterers
-
-    @property
-    def slots(self) -> asyncio.Semaphore:
-        """Rollout engine requests in flight across all plans of the process."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.limits.max_rollouts_in_flight)
-        return self._slots
 
     # -- planned requests ------------------------------------------------------------------
 
@@ -251,7 +247,7 @@ class Planner:
                 clusterer,
                 sampling=sampling,
                 user=user,
-                rollout_slots=self.slots,
+                budget=self.budget,
                 climatology=self.climatology,
             )
             async for event in generation.events():

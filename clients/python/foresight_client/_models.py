@@ -33,6 +33,12 @@ class PlanOptions(BaseModel):
     """Rollouts decoding beside the text at once (server default: half of ``rollouts``)."""
     max_lookahead_tokens: int | None = None
     """How far a rollout looks (server default 64)."""
+    pace: str | None = None
+    """``plan`` (server default): text waits, at most ``max_hold_ms``, until the snapshot for
+    its position is sent; ``text``: text at once, snapshots when ready (often after it)."""
+    max_hold_ms: int | None = None
+    """With pace ``plan``, the longest a text token waits for a snapshot (server default
+    1000); a snapshot that misses it is marked ``late``."""
     clustering: str | None = None
     """Group candidate endings by meaning (``embedding``) or exact ``text``."""
     include_rollouts: bool | None = None
