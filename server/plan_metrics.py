@@ -70,6 +70,8 @@ LATE = Counter(
     "Snapshots the client got after text past their position.",
     ["pace"],
 )
+for _pace in ("text", "plan"):
+    LATE.labels(_pace)  # exported at 0 before the first late snapshot
 BUDGET_SLOTS = Gauge("foresight_rollout_budget_slots", "Rollout decode slots of the server.")
 BUDGET_IN_USE = Gauge("foresight_rollout_budget_in_use", "Rollout decode slots held now.")
 BUDGET_ASKED = Gauge(
