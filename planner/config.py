@@ -164,10 +164,15 @@ class PlanLimits(BaseModel):
     max_lookahead_tokens: int = Field(256, ge=1)
     allowed_horizons: tuple[Horizon, ...] = HORIZON_ORDER
     rollout_budget: int | None = Field(
-        None, ge=1, description="rollouts decoding at once across all plans (default: max_rollouts)"
+        None, ge=1, description="rollouts decoding at once across all plans (2 x max_rollouts)"
     )
 
     @property
     def budget_slots(self) -> int:
-        """The server's rollout budget: decode slots shared max-min fairly by running plans."""
-        return self.rollout_budget or self.max_rollouts
+        """The server's rollout budget: decode slots shared max-min fairly by running plans.
+
+        Twice the largest K by default (32, the cap across plans before there was a budget):
+        a lone plan's tail (up to 4 K once its text is done) runs as it did, and plans are
+        degraded only when more of them run than the engine was sized for.
+        """
+        return self.rollout_budget or 2 * self.max_rollouts

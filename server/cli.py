@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="rollouts decoding at once across all plans, shared max-min fairly; a plan "
         "whose share is short gets fewer rollouts per refresh, marked degraded "
-        "(default: --max-rollouts)",
+        "(default: twice --max-rollouts)",
     )
     plans.add_argument(
         "--horizons",
