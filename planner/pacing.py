@@ -4,7 +4,9 @@ With pace ``plan`` a text delta waits while it would pass the position of a refr
 snapshot is not out yet, and while it could still pass one that is not known yet (with
 sentence refreshes: text after a character that may end a sentence, until the next word
 has begun, which is when the sentence splitter decides). No delta waits longer than
-``max_hold_ms``; a snapshot that comes after text past its position is marked ``late``.
+``max_hold_ms``; a snapshot that comes after text past its position is marked ``late``,
+and once text has passed a position no more text waits for that snapshot (so a slow
+snapshot costs the text one hold, not one per token).
 
 Invariant: pacing changes only when already sampled text is sent, never what is sampled,
 and the text goes out in order, token for token as the engine produced it.
@@ -115,6 +117,9 @@ class Pacer:
                 break
             self._held.popleft()
             self.held_seconds += max(0.0, now - (by - self._hold))
+            # The text passed these positions: their snapshots are late whatever comes now,
+            # so holding more text for them would only slow the text.
+            self._waiting = {t for t in self._waiting if t >= end}
             self._sent = end
             self._emit(TextDelta(delta))
         self.close()
