@@ -129,16 +129,17 @@ async def _run(url: str, max_tokens: int, prompts: Sequence[str]) -> dict[str, A
                 plan = None if kind == "plain" else {"pace": kind}
                 r = await _stream(client, _body(model, prompt, i, max_tokens, plan))
                 rows[kind].append(r)
-                print(kind, i, json.dumps({k: v for k, v in r.items() if k != "leads"}), flush=True)
+                print(kind, i, json.dumps(r), flush=True)
         out["pacing"] = {k: _pool(v) for k, v in rows.items()}
         out["pacing_rows"] = rows
+        print(json.dumps(out["pacing"]), flush=True)
         hrows: dict[str, list[dict[str, Any]]] = {"+".join(h): [] for h in HORIZON_SETS}
         for i, prompt in enumerate(prompts[:2]):
             for h in HORIZON_SETS:
                 hplan: dict[str, Any] = {"pace": "text", "horizons": list(h)}
                 r = await _stream(client, _body(model, prompt, i, max_tokens, hplan))
                 hrows["+".join(h)].append(r)
-                print("+".join(h), i, r["rollout_tokens"], r["completion_seconds"], flush=True)
+                print("+".join(h), i, json.dumps(r), flush=True)
         out["horizons"] = {k: _pool(v) for k, v in hrows.items()}
     return out
 
