@@ -1,7 +1,7 @@
 """Measure plan.pace and what each horizon costs, on one ``foresight serve`` (real engine).
 
-Pacing: the same seeded requests plain, with pace ``text`` and with pace ``plan``, in turn
-(plain, text, plan per prompt, so a busy neighbour hits all alike). Per snapshot, its lead:
+Pacing: the same seeded requests plain, with pace ``text`` and with pace ``plan`` at each
+``--holds`` bound, in turn per prompt (so a busy neighbour hits all alike). Per snapshot, its lead:
 when the text passing its position reached the client minus when the snapshot did
 (positive: the plan came first); per request, TTFT, ITL and the text and plan times.
 Horizons: sentence; sentence + turn; sentence + turn + user (pace ``text``): the rollout
@@ -118,15 +118,19 @@ def _pool(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-async def _run(url: str, max_tokens: int, prompts: Sequence[str]) -> dict[str, Any]:
+async def _run(
+    url: str, max_tokens: int, prompts: Sequence[str], holds: Sequence[int]
+) -> dict[str, Any]:
     out: dict[str, Any] = {"pacing": {}, "horizons": {}}
     async with httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(1800.0)) as client:
         model = str((await client.get("/v1/models")).json()["data"][0]["id"])
         await _stream(client, _body(model, PROMPTS[0], 0, 16, {"rollouts": 2}))  # warm-up
-        rows: dict[str, list[dict[str, Any]]] = {"plain": [], "text": [], "plan": []}
+        arms: dict[str, dict[str, Any] | None] = {"plain": None, "text": {"pace": "text"}}
+        for hold in holds:
+            arms[f"plan{hold}"] = {"pace": "plan", "max_hold_ms": hold}
+        rows: dict[str, list[dict[str, Any]]] = {kind: [] for kind in arms}
         for i, prompt in enumerate(prompts):
-            for kind in rows:
-                plan = None if kind == "plain" else {"pace": kind}
+            for kind, plan in arms.items():
                 r = await _stream(client, _body(model, prompt, i, max_tokens, plan))
                 rows[kind].append(r)
                 print(kind, i, json.dumps(r), flush=True)
@@ -148,12 +152,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--max-tokens", type=int, default=64)
     p.add_argument("--prompts", type=int, default=3)
+    p.add_argument("--holds", default="1000,5000", help="plan.max_hold_ms values, each an arm")
     p.add_argument("--json", metavar="PATH")
     a = p.parse_args(argv)
     args = EngineArgs.from_config(EngineConfig(model=str(prepare_default_model())))
     port, scratch = free_port(), scratch_dir()
     with started(foresight_command(args, port, scratch), port, "/ready", f"{scratch}/log") as url:
-        result = asyncio.run(_run(url, a.max_tokens, PROMPTS[: a.prompts]))
+        result = asyncio.run(
+            _run(url, a.max_tokens, PROMPTS[: a.prompts], [int(h) for h in a.holds.split(",")])
+        )
     print(json.dumps({k: v for k, v in result.items() if k != "pacing_rows"}, indent=2))
     if a.json:
         with open(a.json, "w") as f:
