@@ -34,11 +34,12 @@ class PlanOptions(BaseModel):
     max_lookahead_tokens: int | None = None
     """How far a rollout looks (server default 64)."""
     pace: str | None = None
-    """``plan`` (server default): text waits, at most ``max_hold_ms``, until the snapshot for
-    its position is sent; ``text``: text at once, snapshots when ready (often after it)."""
+    """``text`` (server default): text at once, snapshots when ready (often after it);
+    ``plan``: text waits, at most ``max_hold_ms``, until the snapshot for its position is
+    sent."""
     max_hold_ms: int | None = None
     """With pace ``plan``, the longest a text token waits for a snapshot (server default
-    1000); a snapshot that misses it is marked ``late``."""
+    2500); a snapshot that misses it is marked ``late``."""
     clustering: str | None = None
     """Group candidate endings by meaning (``embedding``) or exact ``text``."""
     include_rollouts: bool | None = None

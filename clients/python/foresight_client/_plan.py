@@ -131,9 +131,9 @@ class PlanConfig(ForesightModel):
     """Rollouts decoding beside the text at once (None: half of ``rollouts``)."""
     max_lookahead_tokens: int = 0
     """How far a rollout looks."""
-    pace: str = "plan"
-    """``plan`` (text held back, at most ``max_hold_ms``, until the plan for it is out) or
-    ``text`` (text at once, snapshots when ready)."""
+    pace: str = "text"
+    """``text`` (text at once, snapshots when ready) or ``plan`` (text held back, at most
+    ``max_hold_ms``, until the plan for it is out)."""
     max_hold_ms: int = 0
     """With pace ``plan``, the longest a text token waited for a snapshot."""
     clustering: str = "embedding"
