@@ -12,11 +12,13 @@ The face, for every caller outside the package (the server, the bench, tests of 
 * the plan as data (``planner.plan``): ``PlanResult``, ``Plan``, ``Snapshot``, ``Score``,
   ``Fork``, ``NextTurn`` and their parts.
 * ``open_store`` / ``PlanStore``: where plans live.
+* ``RolloutBudget``: rollout decode slots shared fairly by the plans of a process.
 
 Errors are in ``planner.errors``; the engine interface and the vLLM adapter in
 ``planner.engine``. Everything else is internal.
 """
 
+from planner.budget import RolloutBudget
 from planner.config import (
     DEFAULT_HORIZONS,
     HORIZON_ORDER,
@@ -71,6 +73,7 @@ __all__ = [
     "PlanStored",
     "PlannedRequest",
     "Planner",
+    "RolloutBudget",
     "RolloutView",
     "Score",
     "ScoreReady",

@@ -64,7 +64,7 @@ async def analyze(
             await planner.clusterer(config.clustering),
             sampling=sampling,
             user=user,
-            rollout_slots=planner.slots,
+            budget=planner.budget,
             climatology=planner.climatology,
         )
         async for event in generation.events():

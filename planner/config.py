@@ -14,6 +14,12 @@ DEFAULT_HORIZONS: tuple[Horizon, ...] = ("sentence", "paragraph", "turn")
 # Long horizons cost long rollouts (a turn's run to the lookahead, ~3x a sentence's) and
 # move less from one sentence to the next: by default they are planned less often.
 DEFAULT_REFRESH_EVERY: dict[Horizon, int] = {"paragraph": 2, "turn": 4, "user": 4}
+# Text first by default: a snapshot takes longer than a reader would wait per sentence
+# (refresh to snapshot p50 1.8 s, p90 2.3 s for sentences on a quiet machine, 5-25 s under
+# load), so plan-first paces the text to the plan; measured in docs/benchmarks.md
+# ("Pacing"). The hold bound covers a quiet machine's sentence p90, for who asks for it.
+DEFAULT_PACE: Literal["text", "plan"] = "text"
+DEFAULT_MAX_HOLD_MS = 2500
 
 
 def assistant_horizon(horizon: Horizon) -> Horizon:
@@ -56,6 +62,19 @@ class PlanConfig(BaseModel):
         le=256,
         description="rollouts of this plan decoding at once while the main text streams "
         "(default: half of K, rounded up); each one in the batch slows every main token",
+    )
+    pace: Literal["text", "plan"] = Field(
+        DEFAULT_PACE,
+        description="text: send each text token as soon as it is sampled, snapshots when "
+        "ready; plan: hold text back (at most max_hold_ms per token) so that each snapshot "
+        "reaches the client before the text passes its position",
+    )
+    max_hold_ms: int = Field(
+        DEFAULT_MAX_HOLD_MS,
+        ge=0,
+        le=60_000,
+        description="with pace 'plan', the longest a text token waits for a snapshot; a "
+        "snapshot that misses it is marked late",
     )
     clustering: Literal["embedding", "text"] = Field(
         "embedding", description="group candidate endings by meaning (embedding) or exact text"
@@ -148,7 +167,19 @@ class PlanLimits(BaseModel):
     max_rollouts: int = Field(16, ge=1)
     max_lookahead_tokens: int = Field(256, ge=1)
     allowed_horizons: tuple[Horizon, ...] = HORIZON_ORDER
-    max_rollouts_in_flight: int = Field(32, ge=1)
+    rollout_budget: int | None = Field(
+        None, ge=1, description="rollouts decoding at once across all plans (2 x max_rollouts)"
+    )
+
+    @property
+    def budget_slots(self) -> int:
+        """The server's rollout budget: decode slots shared max-min fairly by running plans.
+
+        Twice the largest K by default (32, the cap across plans before there was a budget):
+        a lone plan's tail (up to 4 K once its text is done) runs as it did, and plans are
+        degraded only when more of them run than the engine was sized for.
+        """
+        return self.rollout_budget or 2 * self.max_rollouts
 
     def check(self, request: PlanRequest, *, chat: bool) -> PlanConfig:
         """The request's plan config, or a 400 naming the field that breaks a limit."""

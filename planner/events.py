@@ -10,7 +10,7 @@ from planner.plan import Fork, Plan, PlanResult, Score, Snapshot
 
 @dataclass(frozen=True)
 class TextDelta:
-    """New main text; never held back by the plan."""
+    """New main text (with plan.pace "plan", held back until the plan for it is out)."""
 
     delta: Delta
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 
+from planner.budget import RolloutBudget
 from planner.climatology import Climatology
 from planner.clustering import Clusterer
 from planner.config import PlanConfig
@@ -46,7 +47,7 @@ async def follow(
     *,
     sampling: Sampling,
     user: str | None = None,
-    rollout_slots: asyncio.Semaphore | None = None,
+    budget: RolloutBudget | None = None,
     climatology: Climatology | None = None,
 ) -> PlannedGeneration:
     """Plan at each refresh of ``assistant`` (a complete turn) and score against it.
@@ -66,7 +67,7 @@ async def follow(
         sampling,
         config,
         clusterer,
-        rollout_slots=rollout_slots,
+        budget=budget,
         user_reply=reply,
         climatology=climatology,
     )

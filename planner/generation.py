@@ -2,7 +2,7 @@
 
 main text ──► MainText ──► RefreshSchedule ──► Refresh (K rollouts from the RolloutPool)
      │                                              │
-     └─► TextDelta events          SnapshotReady ◄──┘
+     └─► Pacer ──► TextDelta, SnapshotReady ◄───────┘   (pace 'plan': text waits for its plan)
 snapshots + realised endings ──► PlanEvaluator ──► ScoreReady, ForkFound ──► PlanFinished
 
 Two entries: ``generate`` samples the main text from the engine; ``planner.follow``
@@ -16,12 +16,14 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
+from planner.budget import RolloutBudget
 from planner.climatology import Climatology
 from planner.clustering import Clusterer
 from planner.config import PlanConfig
 from planner.engine.protocol import Delta, Engine, Sampling
-from planner.events import Event, PlanFinished, SnapshotReady, TextDelta
+from planner.events import Event, PlanFinished
 from planner.main_text import MainText
+from planner.pacing import Pace, Pacer
 from planner.plan import Plan
 from planner.plan_evaluator import PlanEvaluator
 from planner.pool import RolloutPool
@@ -46,9 +48,10 @@ class PlannedGeneration:
         config: PlanConfig,
         clusterer: Clusterer,
         *,
-        rollout_slots: asyncio.Semaphore | None = None,
+        budget: RolloutBudget | None = None,
         user_reply: UserReply | None = None,
         climatology: Climatology | None = None,
+        pace: Pace | None = None,
     ) -> None:
         self._text = text
         self.plan = Plan(
@@ -57,6 +60,8 @@ class PlannedGeneration:
         self.main = MainText(engine.tokenizer.eos_token_ids)
         self.schedule = RefreshSchedule(config, self.main)
         self._queue: asyncio.Queue[Event | BaseException | None] = asyncio.Queue()
+        # ``pace`` None: a given text (planner.follow), sent to nobody as it goes.
+        self.pacer = Pacer(config, self.main, self._queue.put_nowait, pace)
         self.evaluator = PlanEvaluator(
             self.plan,
             self.main,
@@ -76,7 +81,7 @@ class PlannedGeneration:
             stats=self.plan.stats,
             notify=self._notify,
             horizons_at=self.schedule.horizons_at,
-            shared_slots=rollout_slots,
+            budget=budget,
         )
         self._clusterer = clusterer
         self._refreshes: dict[int, Refresh] = {}
@@ -95,6 +100,7 @@ class PlannedGeneration:
     async def events(self) -> AsyncGenerator[Event, None]:
         """Text deltas at once; snapshots, scores and forks as they are ready; then the plan."""
         self._started = time.perf_counter()
+        self.pool.open()  # the plan's share of the rollout budget, given back in _close
         driver = asyncio.create_task(self._drive(self._started))
         try:
             while True:
@@ -117,6 +123,7 @@ class PlannedGeneration:
 
     async def _close(self, driver: asyncio.Task[None]) -> None:
         """Cancel the main sequence, the refreshes and every rollout, and wait for them."""
+        self.pacer.close()
         driver.cancel()
         for task in self._tasks:
             task.cancel()
@@ -128,9 +135,9 @@ class PlannedGeneration:
             self._start(self.schedule.start())
             async for delta in self._text:
                 boundaries = self.main.add(delta)
-                self._queue.put_nowait(TextDelta(delta))
                 ends = [b.offset for b in boundaries if b.kind == "sentence"]
                 self._start(self.schedule.after(len(delta.token_ids), ends))
+                self.pacer.text(delta)  # after the refreshes it makes due: they may hold it
                 self.evaluator.update()
                 self.pool.prune(self.schedule.carry_floor())
                 self._notify()
@@ -138,8 +145,10 @@ class PlannedGeneration:
             await asyncio.gather(*self._tasks)
             self.evaluator.update()
             plan = self.evaluator.finish(time.perf_counter() - started)
+            self.pacer.flush()
             self._queue.put_nowait(PlanFinished(plan))
         except Exception as exc:
+            self.pacer.flush()  # the client keeps the text it was owed before the error
             self._queue.put_nowait(exc)
         finally:
             self._queue.put_nowait(None)
@@ -149,6 +158,7 @@ class PlannedGeneration:
             horizons = self.schedule.horizons_at[position]
             refresh = Refresh(self.pool, position, trigger, horizons)
             self._refreshes[position] = refresh
+            self.pacer.scheduled(position)
             self.plan.stats.refreshes += 1
             self._tasks.append(asyncio.create_task(self._run_refresh(refresh)))
 
@@ -162,7 +172,7 @@ class PlannedGeneration:
         self.plan.stats.needed_rollout_tokens += needed
         self.plan.stats.carried_rollout_tokens += carried
         self.plan.stats.rollouts_carried += frozen.carried
-        self._queue.put_nowait(SnapshotReady(self.plan.id, snapshot))
+        snapshot = self.pacer.snapshot(self.plan.id, snapshot)
         self.evaluator.add(snapshot)
 
 
@@ -174,7 +184,7 @@ def generate(
     clusterer: Clusterer,
     *,
     request_id: str | None = None,
-    rollout_slots: asyncio.Semaphore | None = None,
+    budget: RolloutBudget | None = None,
     climatology: Climatology | None = None,
 ) -> PlannedGeneration:
     """Sample a text from the engine exactly as an unplanned request would, and plan along
@@ -191,6 +201,7 @@ def generate(
         sampling,
         config,
         clusterer,
-        rollout_slots=rollout_slots,
+        budget=budget,
         climatology=climatology,
+        pace=config.pace,
     )

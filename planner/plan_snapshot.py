@@ -182,3 +182,20 @@ class Snapshot(_Data):
     rollouts: list[RolloutView] | None = Field(
         None, description="the rollouts this snapshot used (only with include_rollouts)"
     )
+    rollouts_asked: int = Field(0, description="rollouts the plan asked for per refresh (K)")
+    rollouts_used: int = Field(
+        0,
+        description="rollouts this snapshot summarises (carried over and fresh); fewer than "
+        "asked when the server's rollout budget was short",
+    )
+    degraded: bool = Field(
+        False,
+        description="the server's rollout budget, shared with other plans, gave this refresh "
+        "fewer fresh rollouts than asked (rollouts_used < rollouts_asked)",
+    )
+    late: bool = Field(
+        False,
+        description="the client had been sent text past this snapshot's position before the "
+        "snapshot: with plan.pace 'text' whenever the plan trailed the text, with 'plan' "
+        "only when plan.max_hold_ms ran out",
+    )

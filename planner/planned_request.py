@@ -157,7 +157,7 @@ class PlannedRequest:
             config,
             await self._planner.clusterer(config.clustering),
             request_id=f"{self._request_id}-{index}",
-            rollout_slots=self._planner.slots,
+            budget=self._planner.budget,
             climatology=self._planner.climatology,
         )
         keeper, finished, failed = self._planner.keeper, False, False

@@ -9,11 +9,11 @@ serves, never on its unseen future, so carried-over rollouts stay exact samples.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
 
+from planner.budget import Lease, RolloutBudget
 from planner.config import Horizon, PlanConfig, assistant_horizon
 from planner.engine.protocol import Engine, Sampling
 from planner.main_text import MainText
@@ -50,7 +50,7 @@ class RolloutPool:
         stats: Stats,
         notify: Callable[[Rollout], None],
         horizons_at: Mapping[int, tuple[Horizon, ...]],
-        shared_slots: asyncio.Semaphore | None = None,
+        budget: RolloutBudget | None = None,
     ) -> None:
         self.engine = engine
         self.prompt_ids = prompt_ids
@@ -59,11 +59,11 @@ class RolloutPool:
         self.plan_id = plan_id
         self.stats = stats
         self._notify = notify
-        # While the text streams, at most ``in_flight`` rollouts of this plan decode at once:
-        # the main sequence shares every batch with them, and a decode step slows with the
-        # batch (ITL is the price).
-        self._own_slots = asyncio.Semaphore(config.in_flight)
-        self._shared_slots = shared_slots  # the server's cap across all plans
+        # While the text streams, at most ``in_flight`` rollouts of this plan decode at once
+        # (fewer when the server's budget is shared with other plans): the main sequence
+        # shares every batch with them, and a decode step slows with the batch.
+        self._budget = budget or RolloutBudget()
+        self.lease: Lease | None = None  # taken by open(), given back by close()
         self._eos = engine.tokenizer.eos_token_ids
         self.user_header = engine.tokenizer.user_header_ids() if "user" in config.horizons else []
         # Rollouts sample as the request does, but alone: no stop strings, and only the
@@ -138,10 +138,21 @@ class RolloutPool:
             r.running = True
             self._tasks[r.id] = asyncio.create_task(self._run(r), name=r.id)
 
+    def open(self) -> Lease:
+        """Take this plan's lease on the rollout budget (before any refresh starts)."""
+        if self.lease is None:
+            self.lease = self._budget.lease(self.config.in_flight)
+        return self.lease
+
+    def refresh_size(self) -> int:
+        """Rollouts a refresh starting now may use: K, or fewer when the budget is short."""
+        k = self.config.rollouts
+        return self.lease.rollouts(k) if self.lease is not None else k
+
     def main_finished(self) -> None:
         """No inter-token latency is left to protect: let more rollouts decode at once."""
-        for _ in range(TAIL_IN_FLIGHT_FACTOR * self.config.rollouts - self.config.in_flight):
-            self._own_slots.release()  # bigger batches finish the plan's tail sooner
+        if self.lease is not None:  # bigger batches finish the plan's tail sooner
+            self.lease.ask(TAIL_IN_FLIGHT_FACTOR * self.config.rollouts)
 
     def prune(self, floor: int) -> None:
         """Forget rollouts that no refresh can carry over any more.
@@ -159,12 +170,16 @@ class RolloutPool:
         tasks = [t for t in self._tasks.values() if not t.done()]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
+        try:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            self._tasks.clear()
+            if self.lease is not None:
+                self.lease.close()  # the share goes back even if this close is cancelled
 
     async def _run(self, r: Rollout) -> None:
         try:
-            async with self._own_slots, self._shared_slots or contextlib.nullcontext():
+            async with (self.lease or self.open()).slot():
                 more, _ = self._needs(r)
                 if more:
                     await self._generate(r)

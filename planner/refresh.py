@@ -31,10 +31,14 @@ class Refresh:
         self.carried: set[str] = set()
         self._fresh = 0
         self.changed = asyncio.Event()  # set when a member or the main text changed
+        # Fresh rollouts top the members up to ``k`` only: fewer than K when the server's
+        # rollout budget is short (carried-over rollouts, which cost no decode, still fill K).
+        self.k = pool.refresh_size()
 
     def _settle(self) -> bool:
         """Update membership; True once K consistent members have resolved every horizon."""
         pool, t, k = self.pool, self.position, self.pool.config.rollouts
+        k_fresh = min(k, self.k)
         tokens = pool.main.tokens
         for r in list(self.members):
             if r.aborted or r.agrees(tokens, t) is False:
@@ -53,13 +57,13 @@ class Refresh:
                     self.members.append(r)
                     self.carried.add(r.id)
                     r.memberships.add(t)
-        while len(self.members) < k:
+        while len(self.members) < k_fresh:
             # A fresh rollout leaves only by failing: replacing the failures of a broken
             # engine for ever would spin, so K of them end the refresh with an error.
-            if self._fresh - k >= k:
+            if self._fresh - k_fresh >= k_fresh:
                 last = type(pool.failures[-1]).__name__ if pool.failures else "unknown"
                 raise RolloutsFailedError(
-                    f"the engine failed {k} rollouts of the plan at position {t} ({last})."
+                    f"the engine failed {k_fresh} rollouts of the plan at position {t} ({last})."
                 )
             self.members.append(pool.fresh(t, self._fresh))
             self._fresh += 1
@@ -98,6 +102,7 @@ class Refresh:
             started=self.started,
             carried=len(carried),
             token_use=self._token_use(carried),
+            rollouts_asked=pool.config.rollouts,
         )
 
     def _implicit(self) -> Implicit | None:
@@ -164,12 +169,14 @@ class FrozenRefresh:
     started: float
     carried: int
     token_use: tuple[int, int]
+    rollouts_asked: int
 
     def snapshot(self, clusterer: Clusterer) -> Snapshot:
         """Summarise each horizon (clustering is the slow part: call it in a thread)."""
         horizons: dict[Horizon, HorizonSnapshot] = {
             h: summarise(members, clusterer) for h, members in self.members.items()
         }
+        used = len(next(iter(self.members.values()), []))
         return Snapshot(
             position=self.position,
             text_offset=self.text_offset,
@@ -179,4 +186,7 @@ class FrozenRefresh:
             implicit=self.implicit,
             latency_seconds=time.perf_counter() - self.started,
             rollouts=self.views,
+            rollouts_asked=self.rollouts_asked,
+            rollouts_used=used,
+            degraded=used < self.rollouts_asked,
         )

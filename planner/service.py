@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from planner.analysis import GivenText, analyze
+from planner.budget import RolloutBudget
 from planner.climatology import Climatology
 from planner.clustering import Clusterer, make_clusterer
 from planner.config import PlanConfig, PlanLimits, PlanRequest
@@ -48,6 +49,7 @@ class Planner:
         limits: PlanLimits,
         *,
         on_store_error: Callable[[str], None] = _ignore,
+        budget: RolloutBudget | None = None,
     ) -> None:
         self.store = store
         self.limits = limits
@@ -55,7 +57,8 @@ class Planner:
         self._on_store_error = on_store_error
         self._clusterers: dict[str, Clusterer] = {}
         self._clusterer_lock = asyncio.Lock()
-        self._slots: asyncio.Semaphore | None = None
+        # Rollout decode slots across every plan of the process, shared max-min fairly.
+        self.budget = budget or RolloutBudget(limits.budget_slots)
         # Endings of finished plans: the climatology baseline later plans are scored against.
         self.climatology = Climatology()
 
@@ -75,13 +78,6 @@ class Planner:
 
     def has_clusterer(self, mode: str) -> bool:
         return mode in self._clusterers
-
-    @property
-    def slots(self) -> asyncio.Semaphore:
-        """Rollout engine requests in flight across all plans of the process."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.limits.max_rollouts_in_flight)
-        return self._slots
 
     # -- planned requests ------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from planner import Planner, open_store
+from planner import Planner, RolloutBudget, open_store
 from planner.engine.protocol import Engine
 from server import plan_metrics
 from server.auth import AuthMiddleware
@@ -87,7 +87,11 @@ def create_app(
             holder.shutdown()
             await planner.close()
 
-    planner = Planner(store, config.plan_limits, on_store_error=plan_metrics.store_error)
+    budget = RolloutBudget(config.plan_limits.budget_slots)
+    plan_metrics.watch_budget(budget)
+    planner = Planner(
+        store, config.plan_limits, on_store_error=plan_metrics.store_error, budget=budget
+    )
     app = FastAPI(title="Foresight", version="0.1.0", lifespan=lifespan)
     app.state.config = config
     app.state.engine_holder = holder

@@ -65,7 +65,7 @@ def planned_runner(planned: PlannedRequest) -> ChoiceRunner:
 
     async def run(job: ChoiceJob) -> AsyncIterator[ChoiceEvent]:
         async for event in planned.run(job.index, job.prompt_ids, job.sampling):
-            plan_metrics.observe(event)
+            plan_metrics.observe(event, planned.config.pace)
             yield event
 
     return run

@@ -34,7 +34,7 @@ def _serve(args: argparse.Namespace) -> int:
             plan_limits=PlanLimits(
                 max_rollouts=args.max_rollouts,
                 max_lookahead_tokens=args.max_lookahead,
-                max_rollouts_in_flight=args.max_rollouts_in_flight,
+                rollout_budget=args.rollout_budget,
                 allowed_horizons=tuple(h.strip() for h in args.horizons.split(",") if h.strip()),
             ),
             **guard_settings(args),
@@ -218,10 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-lookahead", type=int, default=limits.max_lookahead_tokens, help="largest lookahead"
     )
     plans.add_argument(
+        "--rollout-budget",
         "--max-rollouts-in-flight",
         type=int,
-        default=limits.max_rollouts_in_flight,
-        help="rollout requests at once, all plans",
+        help="rollouts decoding at once across all plans, shared max-min fairly; a plan "
+        "whose share is short gets fewer rollouts per refresh, marked degraded "
+        "(default: twice --max-rollouts)",
     )
     plans.add_argument(
         "--horizons",

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
-from planner import ChoiceEvent, Plan, PlanStored, Score, ScoreReady, Snapshot, SnapshotReady
+from planner import (
+    ChoiceEvent,
+    Plan,
+    PlanStored,
+    RolloutBudget,
+    Score,
+    ScoreReady,
+    Snapshot,
+    SnapshotReady,
+)
 
 _LATENCY = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 60, 120)
 
@@ -48,21 +57,55 @@ TOP1 = Counter(
     ["horizon", "hit"],
 )
 FORKS = Counter("foresight_plan_forks_total", "Forks found.", ["horizon"])
+DEGRADED = Counter(
+    "foresight_plan_degraded_snapshots_total",
+    "Snapshots that got fewer rollouts than asked: the rollout budget was short.",
+)
+SHORTFALL = Counter(
+    "foresight_rollout_shortfall_total",
+    "Rollouts snapshots asked for and did not get (rollouts_asked - rollouts_used).",
+)
+LATE = Counter(
+    "foresight_plan_late_snapshots_total",
+    "Snapshots the client got after text past their position.",
+    ["pace"],
+)
+for _pace in ("text", "plan"):
+    LATE.labels(_pace)  # exported at 0 before the first late snapshot
+BUDGET_SLOTS = Gauge("foresight_rollout_budget_slots", "Rollout decode slots of the server.")
+BUDGET_IN_USE = Gauge("foresight_rollout_budget_in_use", "Rollout decode slots held now.")
+BUDGET_ASKED = Gauge(
+    "foresight_rollout_budget_asked", "Slots the running plans ask for (above slots: degraded)."
+)
+BUDGET_PLANS = Gauge("foresight_rollout_budget_plans", "Plans sharing the rollout budget now.")
 STORE_ERRORS = Counter("foresight_store_errors_total", "Plan store failures.", ["operation"])
 
 
-def observe(event: ChoiceEvent) -> None:
-    """Count one event of a planned choice."""
+def observe(event: ChoiceEvent, pace: str) -> None:
+    """Count one event of a planned choice (``pace``: the plan's plan.pace)."""
     if isinstance(event, SnapshotReady):
-        snapshot(event.snapshot)
+        snapshot(event.snapshot, pace)
     elif isinstance(event, ScoreReady):
         score(event.score)
     elif isinstance(event, PlanStored):
         plan(event.result)
 
 
-def snapshot(s: Snapshot) -> None:
+def watch_budget(budget: RolloutBudget) -> None:
+    """Export the budget's use (read at each scrape; the last app built in a process wins)."""
+    BUDGET_SLOTS.set(budget.slots or 0)
+    BUDGET_IN_USE.set_function(lambda: budget.in_use)
+    BUDGET_ASKED.set_function(lambda: budget.asked)
+    BUDGET_PLANS.set_function(lambda: budget.plans)
+
+
+def snapshot(s: Snapshot, pace: str) -> None:
     REFRESHES.inc()
+    if s.degraded:
+        DEGRADED.inc()
+        SHORTFALL.inc(s.rollouts_asked - s.rollouts_used)
+    if s.late:
+        LATE.labels(pace).inc()
     PLAN_LATENCY.observe(s.latency_seconds)
     for horizon in s.horizons:
         HORIZON_PLANS.labels(horizon).inc()

@@ -94,7 +94,8 @@ def test_the_planners_face_is_pinned() -> None:
             "ChoiceEvent", "Comparison", "Fork",
             "ForkFound", "Horizon", "HorizonSnapshot", "Implicit", "ImplicitSummary", "NextTurn",
             "Plan", "PlanConfig", "PlanLimits", "PlanRequest", "PlanResult", "PlanStore",
-            "PlanStored", "PlannedRequest", "Planner", "RolloutView", "Score", "ScoreReady",
+            "PlanStored", "PlannedRequest", "Planner", "RolloutBudget", "RolloutView", "Score",
+            "ScoreReady",
             "Snapshot", "SnapshotReady", "Stats", "TextDelta", "TokensToEnd", "TurnPrediction",
             "Unit", "open_store",
         ]

@@ -100,5 +100,8 @@ def test_every_dashboard_query_reads_exported_metrics(live: LiveServer) -> None:
         "vllm:kv_cache_usage_perc",
         "vllm:num_requests_waiting",  # the engine's queue
         "foresight_requests_waiting",  # the main text's queue (the HPA's metric)
+        "foresight_rollout_budget_in_use",  # the rollout budget shared by plans
+        "foresight_plan_degraded_snapshots_total",  # plans short of their rollouts
+        "foresight_plan_late_snapshots_total",  # snapshots after the text they predict
     }
     assert wanted <= used, sorted(wanted - used)

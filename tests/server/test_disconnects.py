@@ -2,7 +2,8 @@
 
 For each kind of request — streamed or not, planned or not — the test opens it, waits
 until the engine runs it, drops the connection, and counts the engine's unfinished
-requests (main text and rollouts alike) for a few seconds after.
+requests (main text and rollouts alike) for a few seconds after; the plan's share of the
+server's rollout budget must be back by then too.
 """
 
 from __future__ import annotations
@@ -69,3 +70,5 @@ async def test_a_dropped_request_leaves_no_engine_work(
     print(f"\ndisconnect {kind}: engine requests peak={peak} then every 0.25 s {after}")
     assert peak >= 1
     assert after[3:] == [0] * 9, after  # none from 1 s after the client left
+    budget = live.app.state.planner.budget
+    assert (budget.plans, budget.in_use) == (0, 0), "the plan gave its rollout budget back"

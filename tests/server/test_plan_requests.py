@@ -39,6 +39,9 @@ BAD_PLANS: list[tuple[dict[str, Any], str]] = [
     ({"rollouts_in_flight": 0}, "plan.rollouts_in_flight"),
     ({"rollouts_in_flight": 1000}, "plan.rollouts_in_flight"),
     ({"fork_threshold": 1.5}, "plan.fork_threshold"),
+    ({"pace": "fast"}, "plan.pace"),
+    ({"max_hold_ms": -1}, "plan.max_hold_ms"),
+    ({"max_hold_ms": 60_001}, "plan.max_hold_ms"),
     ({"fork_threshold": -0.1}, "plan.fork_threshold"),
 ]
 

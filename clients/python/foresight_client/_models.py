@@ -33,6 +33,13 @@ class PlanOptions(BaseModel):
     """Rollouts decoding beside the text at once (server default: half of ``rollouts``)."""
     max_lookahead_tokens: int | None = None
     """How far a rollout looks (server default 64)."""
+    pace: str | None = None
+    """``text`` (server default): text at once, snapshots when ready (often after it);
+    ``plan``: text waits, at most ``max_hold_ms``, until the snapshot for its position is
+    sent."""
+    max_hold_ms: int | None = None
+    """With pace ``plan``, the longest a text token waits for a snapshot (server default
+    2500); a snapshot that misses it is marked ``late``."""
     clustering: str | None = None
     """Group candidate endings by meaning (``embedding``) or exact ``text``."""
     include_rollouts: bool | None = None

@@ -131,6 +131,11 @@ class PlanConfig(ForesightModel):
     """Rollouts decoding beside the text at once (None: half of ``rollouts``)."""
     max_lookahead_tokens: int = 0
     """How far a rollout looks."""
+    pace: str = "text"
+    """``text`` (text at once, snapshots when ready) or ``plan`` (text held back, at most
+    ``max_hold_ms``, until the plan for it is out)."""
+    max_hold_ms: int = 0
+    """With pace ``plan``, the longest a text token waited for a snapshot."""
     clustering: str = "embedding"
     """``embedding`` (by meaning) or ``text`` (exact)."""
     include_rollouts: bool = False

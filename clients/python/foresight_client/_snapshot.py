@@ -151,6 +151,16 @@ class Snapshot(ForesightModel):
     """Seconds from reaching the refresh point to the snapshot being ready."""
     rollouts: list[RolloutView] | None = None
     """The rollouts themselves, with ``include_rollouts``."""
+    rollouts_asked: int = 0
+    """Rollouts the plan asked for per refresh (K)."""
+    rollouts_used: int = 0
+    """Rollouts this snapshot summarises; fewer than asked when the server's rollout budget,
+    shared with other plans, was short."""
+    degraded: bool = False
+    """The rollout budget gave this refresh fewer rollouts than asked."""
+    late: bool = False
+    """The text past this snapshot's position reached the client first (pace ``text``, or
+    the ``max_hold_ms`` bound of pace ``plan`` ran out)."""
 
 
 class Unit(ForesightModel):
