@@ -192,7 +192,8 @@ class MarkovEngine:
         if self.stopped:
             raise EngineUnavailableError("the engine has shut down")
         q, want_lp = _matrix(s), s.logprobs is not None
-        rng = np.random.default_rng(s.seed)
+        # Any 64-bit seed, negative ones too, as torch's generator takes it (mod 2**64).
+        rng = np.random.default_rng(None if s.seed is None else s.seed % 2**64)
         # Like vLLM's detokenizer, hold back text that may be the start of a stop string.
         hold = max((len(x) for x in s.stop), default=1) - 1
         self.active.add(request_id)

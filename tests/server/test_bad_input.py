@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,19 @@ async def test_hostile_bodies_get_a_clear_4xx(
         error = r.json()["error"]
         assert set(error) == {"message", "type", "param", "code"} and error["message"]
         assert "Traceback" not in r.text and ".py" not in error["message"]
+
+
+@pytest.mark.parametrize("seed", [-1, -(2**63), 2**63 - 1])
+async def test_any_64_bit_seed_streams_and_repeats(tmp_path: Path, seed: int) -> None:
+    """vLLM takes negative and extreme seeds (torch reads them mod 2**64); so does the
+    server, streamed, with ``n`` > 1 (choice i uses seed + i), and the text repeats."""
+    body = {"messages": [{"role": "user", "content": " The"}], "max_tokens": 6, "n": 2}
+    body |= {"seed": seed, "stream": True, "temperature": 1.0}
+    async with guarded(tmp_path) as (_, http, _engine):
+        texts = []
+        for _ in range(2):
+            r = await http.post(ROUTE, json=body)
+            assert r.status_code == 200, r.text[:300]
+            assert '"error"' not in r.text and r.text.rstrip().endswith("data: [DONE]")
+            texts.append(re.findall(r'"index":\s*\d+,\s*"delta":\s*\{[^}]*\}', r.text))
+        assert texts[0] == texts[1] and texts[0]
