@@ -55,6 +55,14 @@ class PlanConfig(BaseModel):
         description="rollouts of this plan decoding at once while the main text streams "
         "(default: half of K, rounded up); each one in the batch slows every main token",
     )
+    sampling: Literal["plain", "stratified"] = Field(
+        "plain",
+        description="how a refresh draws its fresh rollouts: plain (independent), or "
+        "stratified (spread over the likeliest next tokens in proportion to their "
+        "probability, the rest drawn with those banned, each rollout weighted by its "
+        "stratum: the same expected plan with less variance; plain where top_p, top_k or "
+        "penalties are set)",
+    )
     clustering: Literal["embedding", "text"] = Field(
         "embedding", description="group candidate endings by meaning (embedding) or exact text"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 from planner.clustering import Clusterer
 from planner.config import Horizon, assistant_horizon
@@ -13,6 +14,7 @@ from planner.implicit import collision_probability, first_token_distance
 from planner.plan import HorizonSnapshot, Implicit, RolloutView, Snapshot
 from planner.pool import RolloutPool
 from planner.rollout import Rollout
+from planner.stratify import FreshDraws
 from planner.summary import Member, summarise
 
 
@@ -30,6 +32,7 @@ class Refresh:
         self.members: list[Rollout] = []
         self.carried: set[str] = set()
         self._fresh = 0
+        self.draws = FreshDraws(pool.stratified)  # the fresh rollouts' first-token strata
         self.changed = asyncio.Event()  # set when a member or the main text changed
 
     def _settle(self) -> bool:
@@ -41,6 +44,8 @@ class Refresh:
                 self.members.remove(r)
                 self.carried.discard(r.id)
                 r.memberships.discard(t)
+                if r.start == t and r.stratum is not None:
+                    self.draws.give_back(r.stratum)
         if len(self.members) < k:
             # Carry over: older rollouts that reproduce the emitted tokens, oldest first.
             # Which ones are taken depends only on their age, never on their future.
@@ -53,6 +58,10 @@ class Refresh:
                     self.members.append(r)
                     self.carried.add(r.id)
                     r.memberships.add(t)
+        if len(self.members) < k and not self.draws.decide(pool.main, t, k - len(self.members)):
+            for r in self.members:  # carried ones go on while the distribution is awaited
+                pool.ensure(r)
+            return False
         while len(self.members) < k:
             # A fresh rollout leaves only by failing: replacing the failures of a broken
             # engine for ever would spin, so K of them end the refresh with an error.
@@ -61,7 +70,7 @@ class Refresh:
                 raise RolloutsFailedError(
                     f"the engine failed {k} rollouts of the plan at position {t} ({last})."
                 )
-            self.members.append(pool.fresh(t, self._fresh))
+            self.members.append(pool.fresh(t, self._fresh, self.draws.next()))
             self._fresh += 1
         done, horizons = True, self.horizons
         for r in self.members:
@@ -83,8 +92,12 @@ class Refresh:
         """Copy what the snapshot needs, on the event loop, before rollouts move on."""
         pool, t = self.pool, self.position
         carried = {r.id for r in self.members} & self.carried
+        weights = self.draws.weights(self.members, t)
         members: dict[Horizon, list[Member]] = {
-            h: [Member(pool.outcome(r, h, t), r.id in carried) for r in self.members]
+            h: [
+                Member(pool.outcome(r, h, t), r.id in carried, w)
+                for r, w in zip(self.members, weights, strict=True)
+            ]
             for h in self.horizons
         }
         return FrozenRefresh(
@@ -94,7 +107,8 @@ class Refresh:
             preceding_token=preceding_token,
             members=members,
             implicit=self._implicit(),
-            views=self._views(carried) if pool.config.include_rollouts else None,
+            views=self._views(carried, weights) if pool.config.include_rollouts else None,
+            sampling="stratified" if self.draws.design is not None else "plain",
             started=self.started,
             carried=len(carried),
             token_use=self._token_use(carried),
@@ -118,10 +132,10 @@ class Refresh:
         o = self.pool.outcome(r, assistant_horizon(horizon), self.position)
         return o.tokens if o.status == "reached" else self.pool.config.max_lookahead_tokens
 
-    def _views(self, carried: set[str]) -> list[RolloutView]:
+    def _views(self, carried: set[str], weights: list[float]) -> list[RolloutView]:
         pool, t = self.pool, self.position
         views = []
-        for r in self.members:
+        for r, w in zip(self.members, weights, strict=True):
             consumed = pool.consumed_chars(r, t)
             k = t - r.start
             used = min(self._used(r), len(r.tokens) - k)
@@ -135,6 +149,7 @@ class Refresh:
                     tokens=used,
                     carried=r.id in carried,
                     endings=endings,
+                    weight=w,
                 )
             )
         return views
@@ -164,6 +179,7 @@ class FrozenRefresh:
     started: float
     carried: int
     token_use: tuple[int, int]
+    sampling: Literal["plain", "stratified"] = "plain"
 
     def snapshot(self, clusterer: Clusterer) -> Snapshot:
         """Summarise each horizon (clustering is the slow part: call it in a thread)."""
@@ -179,4 +195,5 @@ class FrozenRefresh:
             implicit=self.implicit,
             latency_seconds=time.perf_counter() - self.started,
             rollouts=self.views,
+            sampling=self.sampling,
         )

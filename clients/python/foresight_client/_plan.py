@@ -131,6 +131,8 @@ class PlanConfig(ForesightModel):
     """Rollouts decoding beside the text at once (None: half of ``rollouts``)."""
     max_lookahead_tokens: int = 0
     """How far a rollout looks."""
+    sampling: str = "plain"
+    """How refreshes draw fresh rollouts: ``plain`` or ``stratified``."""
     clustering: str = "embedding"
     """``embedding`` (by meaning) or ``text`` (exact)."""
     include_rollouts: bool = False
