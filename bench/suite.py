@@ -49,6 +49,7 @@ class BenchSettings:
     sweep_tokens: int = 64
     naive: NaiveMode = "auto"
     naive_only_for_targets: bool = False  # --quick: naive only where a target needs speedup
+    token_refresh_tokens: int | None = None  # max_tokens where refresh="token" (None: same)
     extra: dict[str, Any] = field(default_factory=dict)  # recorded as given (engine args, ...)
     # Plan error (bench.plan_error): sentence starts per prompt, plans per setting and prefix.
     plan_error_prefixes: int = 2
@@ -159,6 +160,8 @@ async def _measure_config(
     identical = 0
     for i, prompt in enumerate(prompts):
         sampling = base.with_(seed=settings.seed + i)
+        if config.refresh == "token" and settings.token_refresh_tokens:
+            sampling = sampling.with_(max_tokens=settings.token_refresh_tokens)
         kinds = "plain, foresight" + (", naive" if with_naive else "")
         say(f"{name}: prompt {i + 1}/{len(prompts)}: {kinds}")
         p = await measure.plain(engine, prompt, sampling)
