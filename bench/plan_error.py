@@ -38,11 +38,17 @@ Ensemble = list[tuple[str | None, float]]  # (ending, weight), weights summing t
 
 
 def settings(base: PlanConfig) -> dict[str, PlanConfig]:
-    """The settings compared side by side: today's default and stratified, at equal K."""
+    """The settings compared side by side: today's default, stratified at equal K, and
+    stratified with the adaptive refresh policy (K varies with the next token)."""
     common = base.model_copy(update={"horizons": ("sentence",), "include_rollouts": True})
     return {
-        "default": common.model_copy(update={"sampling": "plain"}),
-        "stratified": common.model_copy(update={"sampling": "stratified"}),
+        "default": common.model_copy(update={"sampling": "plain", "refresh_policy": "fixed"}),
+        "stratified": common.model_copy(
+            update={"sampling": "stratified", "refresh_policy": "fixed"}
+        ),
+        "adaptive": common.model_copy(
+            update={"sampling": "stratified", "refresh_policy": "adaptive"}
+        ),
     }
 
 
@@ -116,7 +122,11 @@ async def measure(
             n_prefixes += 1
             say(f"plan error: prompt {i + 1}/{len(prompts)}, prefix {j + 1}: reference")
             reference_config = next(iter(configs.values())).model_copy(
-                update={"rollouts": reference_rollouts, "sampling": "plain"}
+                update={
+                    "rollouts": reference_rollouts,
+                    "sampling": "plain",
+                    "refresh_policy": "fixed",
+                }
             )
             seed = 1_000_003 * (i + 1) + j
             reference, spent, _ = await one_plan(

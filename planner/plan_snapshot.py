@@ -192,6 +192,11 @@ class Snapshot(_Data):
     rollouts: list[RolloutView] | None = Field(
         None, description="the rollouts this snapshot used (only with include_rollouts)"
     )
+    refresh_reason: str = Field(
+        "fixed",
+        description="why this refresh gathered the rollouts it did: fixed (K, the default "
+        "policy), or the adaptive policy's reading of the next-token distribution",
+    )
     sampling: Literal["plain", "stratified"] = Field(
         "plain",
         description="how this refresh drew its fresh rollouts (stratified needs the next "

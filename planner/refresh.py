@@ -13,6 +13,7 @@ from planner.errors import RolloutsFailedError
 from planner.implicit import collision_probability, first_token_distance
 from planner.plan import HorizonSnapshot, Implicit, RolloutView, Snapshot
 from planner.pool import RolloutPool
+from planner.refresh_policy import Decision, decide
 from planner.rollout import Rollout
 from planner.stratify import FreshDraws
 from planner.summary import Member, summarise
@@ -33,12 +34,16 @@ class Refresh:
         self.carried: set[str] = set()
         self._fresh = 0
         self.draws = FreshDraws(pool.stratified)  # the fresh rollouts' first-token strata
+        self.decision: Decision | None = None  # how many rollouts, and why
         self.changed = asyncio.Event()  # set when a member or the main text changed
 
     def _settle(self) -> bool:
         """Update membership; True once K consistent members have resolved every horizon."""
-        pool, t, k = self.pool, self.position, self.pool.config.rollouts
-        tokens = pool.main.tokens
+        pool, t = self.pool, self.position
+        self.decision = self.decision or decide(pool.config, pool.main, t)
+        if self.decision is None:
+            return False  # awaiting the next token's distribution
+        k, tokens = self.decision.rollouts, pool.main.tokens
         for r in list(self.members):
             if r.aborted or r.agrees(tokens, t) is False:
                 self.members.remove(r)
@@ -109,10 +114,15 @@ class Refresh:
             implicit=self._implicit(),
             views=self._views(carried, weights) if pool.config.include_rollouts else None,
             sampling="stratified" if self.draws.design is not None else "plain",
+            refresh_reason=self._reason(),
             started=self.started,
             carried=len(carried),
             token_use=self._token_use(carried),
         )
+
+    def _reason(self) -> str:
+        reason = self.decision.reason if self.decision else "fixed"
+        return reason + ("; all carried over" if self._fresh == 0 else "")
 
     def _implicit(self) -> Implicit | None:
         t, main = self.position, self.pool.main
@@ -180,6 +190,7 @@ class FrozenRefresh:
     carried: int
     token_use: tuple[int, int]
     sampling: Literal["plain", "stratified"] = "plain"
+    refresh_reason: str = "fixed"
 
     def snapshot(self, clusterer: Clusterer) -> Snapshot:
         """Summarise each horizon (clustering is the slow part: call it in a thread)."""
@@ -196,4 +207,5 @@ class FrozenRefresh:
             latency_seconds=time.perf_counter() - self.started,
             rollouts=self.views,
             sampling=self.sampling,
+            refresh_reason=self.refresh_reason,
         )

@@ -36,11 +36,13 @@ def test_the_distance_follows_the_weights_not_the_member_count() -> None:
     assert skewed == pytest.approx(ORTHOGONAL * 2 * 0.4**2, rel=1e-9)
 
 
-def test_settings_compare_plain_and_stratified_at_equal_k() -> None:
+def test_settings_compare_plain_stratified_and_adaptive_from_one_k() -> None:
     out = settings(PlanConfig(rollouts=8))
-    assert [(c.sampling, c.rollouts, c.horizons) for c in out.values()] == [
-        ("plain", 8, ("sentence",)),
-        ("stratified", 8, ("sentence",)),
+    assert list(out) == ["default", "stratified", "adaptive"]
+    assert [(c.sampling, c.refresh_policy, c.rollouts) for c in out.values()] == [
+        ("plain", "fixed", 8),
+        ("stratified", "fixed", 8),
+        ("stratified", "adaptive", 8),
     ]
     assert all(c.include_rollouts for c in out.values())
 

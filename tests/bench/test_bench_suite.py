@@ -51,7 +51,7 @@ def test_bench_on_the_real_engine(live: LiveServer) -> None:
     errors = report["plan_error"]
     assert errors["prefixes"] == 1 and errors["reference_rollout_tokens"] > 0
     default, stratified = errors["settings"]["default"], errors["settings"]["stratified"]
-    for row in (default, stratified):
+    for row in (default, stratified, errors["settings"]["adaptive"]):
         assert row["rollouts"] == 2 and row["plans"] == 2
         assert 0 <= row["plan_error"] < 2 and row["rollout_tokens"] > 0
     assert default["stratified_plans"] == 0

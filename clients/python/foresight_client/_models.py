@@ -33,6 +33,9 @@ class PlanOptions(BaseModel):
     """Rollouts decoding beside the text at once (server default: half of ``rollouts``)."""
     max_lookahead_tokens: int | None = None
     """How far a rollout looks (server default 64)."""
+    refresh_policy: str | None = None
+    """Rollouts per refresh: ``fixed`` (K) or ``adaptive`` (K/2 where the next token is
+    nearly certain, 2 K where it branches)."""
     sampling: str | None = None
     """How a refresh draws its fresh rollouts: ``plain`` or ``stratified`` (over the
     likeliest next tokens, weighted: the same expected plan, less variance)."""

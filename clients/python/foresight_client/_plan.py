@@ -131,6 +131,8 @@ class PlanConfig(ForesightModel):
     """Rollouts decoding beside the text at once (None: half of ``rollouts``)."""
     max_lookahead_tokens: int = 0
     """How far a rollout looks."""
+    refresh_policy: str = "fixed"
+    """Rollouts per refresh: ``fixed`` or ``adaptive``."""
     sampling: str = "plain"
     """How refreshes draw fresh rollouts: ``plain`` or ``stratified``."""
     clustering: str = "embedding"

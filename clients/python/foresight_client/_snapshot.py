@@ -158,6 +158,8 @@ class Snapshot(ForesightModel):
     """The rollouts themselves, with ``include_rollouts``."""
     sampling: str = "plain"
     """How this refresh drew its fresh rollouts: ``plain`` or ``stratified``."""
+    refresh_reason: str = "fixed"
+    """Why this refresh gathered the rollouts it did (the refresh policy's reading)."""
 
 
 class Unit(ForesightModel):
