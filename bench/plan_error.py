@@ -19,6 +19,7 @@ setting, so differences between settings are what to read.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -120,7 +121,11 @@ async def measure(
     for i, prompt in enumerate(prompts):
         for j, prefix in enumerate(await prefixes(engine, prompt, base.with_(seed=i), per_prompt)):
             n_prefixes += 1
-            say(f"plan error: prompt {i + 1}/{len(prompts)}, prefix {j + 1}: reference")
+            say(
+                f"plan error: prompt {i + 1}/{len(prompts)}, sentence start {j + 1}: "
+                f"reference ({reference_rollouts} rollouts) and {len(configs)} settings "
+                f"x {repeats} plans"
+            )
             reference_config = next(iter(configs.values())).model_copy(
                 update={
                     "rollouts": reference_rollouts,
@@ -129,18 +134,30 @@ async def measure(
                 }
             )
             seed = 1_000_003 * (i + 1) + j
-            reference, spent, _ = await one_plan(
+            # All plans of a prefix at once: they share batches (the errors and token counts
+            # are per plan and do not depend on timing; each plan's seeds are its own).
+            jobs = [(name, r) for name in configs for r in range(repeats)]
+            reference_job = one_plan(
                 engine, prefix, base.with_(seed=seed), reference_config, clusterer
             )
-            reference_tokens.append(spent)
-            for name, config in configs.items():
-                for r in range(repeats):
-                    plan, spent, how = await one_plan(
-                        engine, prefix, base.with_(seed=seed + 7919 * (r + 1)), config, clusterer
+            (reference, spent, _), *plans = await asyncio.gather(
+                reference_job,
+                *(
+                    one_plan(
+                        engine,
+                        prefix,
+                        base.with_(seed=seed + 7919 * (r + 1)),
+                        configs[name],
+                        clusterer,
                     )
-                    errors[name].append(energy_distance(plan, reference, clusterer))
-                    tokens[name].append(spent)
-                    stratified[name] += how
+                    for name, r in jobs
+                ),
+            )
+            reference_tokens.append(spent)
+            for (name, _), (plan, spent, how) in zip(jobs, plans, strict=True):
+                errors[name].append(energy_distance(plan, reference, clusterer))
+                tokens[name].append(spent)
+                stratified[name] += how
     default = next(iter(configs))
     out: dict[str, Any] = {
         "horizon": "sentence",

@@ -57,3 +57,32 @@ def test_quick_measures_less_but_every_target_and_the_plan_error() -> None:
     assert math.isclose(quick.reference_rollouts, 64)
     given = quick_settings(BenchSettings(configs=plans, sweep_batches=(1, 4)), 20, None)
     assert list(given.sweep_batches) == [1, 4] and given.token_refresh_tokens == 20
+
+
+async def test_measure_on_the_chain_reports_every_setting() -> None:
+    """The whole measure on the synthetic engine: prefixes, reference, plans, weights."""
+    from markov_engine import MarkovEngine, chat_prompt
+
+    from bench.plan_error import measure
+    from planner.engine.protocol import Sampling
+
+    engine = MarkovEngine()
+    base = PlanConfig(rollouts=8, max_lookahead_tokens=8, clustering="text")
+    out = await measure(
+        engine,
+        [chat_prompt(engine)],
+        Sampling(max_tokens=12),
+        settings(base),
+        TEXT,
+        per_prompt=2,
+        repeats=3,
+        reference_rollouts=32,
+        say=lambda _: None,
+    )
+    assert out["prefixes"] == 2 and out["reference_rollout_tokens"] > 0
+    rows = out["settings"]
+    assert rows["default"]["stratified_plans"] == 0
+    assert rows["stratified"]["stratified_plans"] == 6 == rows["adaptive"]["stratified_plans"]
+    for row in rows.values():
+        assert row["plans"] == 6 and 0 <= row["plan_error"] < 2 and row["rollout_tokens"] > 0
+    assert rows["default"]["error_x_tokens_ratio"] == pytest.approx(1.0)
