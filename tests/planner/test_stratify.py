@@ -93,6 +93,7 @@ async def estimates(
     sampling: Literal["plain", "stratified"],
     run: int,
     main_tokens: int,
+    policy: Literal["fixed", "adaptive"] = "fixed",
 ) -> list[tuple[list[int], dict[Key, float], str]]:
     """Per snapshot: (main tokens before it, weighted share of each sentence ending, how its
     fresh rollouts were drawn)."""
@@ -104,6 +105,7 @@ async def estimates(
         clustering="text",
         include_rollouts=True,
         sampling=sampling,
+        refresh_policy=policy,
         id=f"{sampling}-{run}",
     )
     out, tokens = [], []
@@ -212,11 +214,15 @@ async def test_the_weighted_plan_is_unbiased_and_varies_less_than_plain(where: s
     assert error["stratified"] < error["plain"], error  # reply start 0.104 vs 0.118
 
 
-async def test_carried_rollouts_keep_the_weighted_plan_unbiased() -> None:
+@pytest.mark.parametrize("policy", ["fixed", "adaptive"])
+async def test_carried_rollouts_keep_the_weighted_plan_unbiased(
+    policy: Literal["fixed", "adaptive"],
+) -> None:
     """Refreshing at every token of a sampled text, carried rollouts (free draws, joining the
-    stratum of their token) and designed fresh ones together estimate the exact endings."""
+    stratum of their token) and designed fresh ones together estimate the exact endings;
+    also where the adaptive policy gathers K/2 or 2K from the next-token distribution."""
     engine = MarkovEngine()
     prompt = chat_prompt(engine)
-    runs = [await estimates(engine, prompt, "stratified", i, 4) for i in range(250)]
+    runs = [await estimates(engine, prompt, "stratified", i, 4, policy) for i in range(250)]
     assert any(how == "stratified" for run in runs for _, _, how in run[1:])
     assert not unbiased_failures(errors_of(engine, prompt, runs), P_MIN)
