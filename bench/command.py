@@ -101,16 +101,29 @@ def _load(args: argparse.Namespace, prompts: list[str], plan: dict[str, Any]) ->
     return 1 if report["errors"] else 0
 
 
+class Stages:
+    """Says on stderr which stage the run is in, with the seconds since it began (the
+    table and the JSON go to stdout and the file)."""
+
+    def __init__(self) -> None:
+        self.began = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        print(f"[{time.perf_counter() - self.began:5.0f} s] {message}", file=sys.stderr, flush=True)
+
+
 def run_on_new_engine(
     engine_config: EngineConfig,
     settings: BenchSettings,
     clustering: Literal["embedding", "text"],
-    say: Callable[[str], None] = print,
+    say: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Build one engine (vLLM spawns processes: call this from a ``__main__``-guarded entry),
     run the benchmark on it, and shut it down."""
     from planner.clustering import make_clusterer
     from planner.engine.vllm_engine import VLLMEngine
+
+    tell = say or Stages()
 
     async def go() -> dict[str, Any]:
         # SIGTERM stops the run like Ctrl-C does: the engine is shut down on the way out.
@@ -120,10 +133,11 @@ def run_on_new_engine(
         assert task is not None
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
         began = time.perf_counter()
+        tell("engine: starting")
         engine = VLLMEngine(engine_config)
         try:
-            say(f"engine: ready in {time.perf_counter() - began:.0f} s")
-            return await run_bench(engine, settings, make_clusterer(clustering), say)
+            tell(f"engine: ready in {time.perf_counter() - began:.0f} s")
+            return await run_bench(engine, settings, make_clusterer(clustering), tell)
         finally:
             engine.shutdown()
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from bench.suite import DEFAULT_PROMPTS, BenchSettings
+from bench.suite import DEFAULT_PROMPTS, SWEEP_BATCHES, BenchSettings
 from planner.config import DEFAULT_HORIZONS, HORIZON_ORDER, Horizon, PlanConfig
 
 # The three configurations the issue's targets name (K comes from --rollouts, default 8).
@@ -17,8 +17,13 @@ TARGET_CONFIGS: tuple[tuple[tuple[Horizon, ...], Literal["sentence", "token"]], 
     (("sentence",), "token"),
 )
 QUICK_PROMPTS = 2
-QUICK_MAX_TOKENS = 48
+QUICK_MAX_TOKENS = 32
 QUICK_SWEEP_TOKENS = 24
+# Refresh at every token costs K fresh-or-carried rollouts per token (~10,000 rollout tokens
+# for 2 x 48 tokens: most of the old --quick); a shorter text still measures carry-over.
+QUICK_TOKEN_REFRESH_TOKENS = 16
+QUICK_PLAN_ERROR_PREFIXES = 1  # per prompt
+QUICK_PLAN_ERROR_REPEATS = 3
 
 
 def parse_refresh(value: str) -> Literal["sentence", "token"] | int:
@@ -122,11 +127,19 @@ def load_prompts(path: str | None) -> list[str]:
 def quick_settings(
     settings: BenchSettings, max_tokens: int | None, sweep_tokens: int | None
 ) -> BenchSettings:
-    """--quick: fewer prompts and tokens, naive only where a target needs it (< 3 minutes)."""
+    """--quick: fewer prompts and tokens, naive only where a target needs it, the sweep at
+    the batches the limit reads (1 and 1 + K) unless others were asked for: within 5
+    minutes on a slow AVX2 machine (engine start included)."""
     settings.prompts = list(settings.prompts)[:QUICK_PROMPTS]
     settings.max_tokens = max_tokens or QUICK_MAX_TOKENS
+    settings.token_refresh_tokens = max_tokens or QUICK_TOKEN_REFRESH_TOKENS
+    if tuple(settings.sweep_batches) == SWEEP_BATCHES:
+        batches = {1, *(1 + c.rollouts for c in settings.configs)}
+        settings.sweep_batches = sorted(batches)
     settings.sweep_tokens = sweep_tokens or QUICK_SWEEP_TOKENS
     settings.naive_only_for_targets = settings.naive == "auto"
+    settings.plan_error_prefixes = QUICK_PLAN_ERROR_PREFIXES
+    settings.plan_error_repeats = QUICK_PLAN_ERROR_REPEATS
     return settings
 
 

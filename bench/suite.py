@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bench import measure
+from bench import measure, plan_error
 from bench.report import build_run, check_targets
 from bench.stats import SweepPoint
 from planner.clustering import Clusterer
@@ -49,7 +49,12 @@ class BenchSettings:
     sweep_tokens: int = 64
     naive: NaiveMode = "auto"
     naive_only_for_targets: bool = False  # --quick: naive only where a target needs speedup
+    token_refresh_tokens: int | None = None  # max_tokens where refresh="token" (None: same)
     extra: dict[str, Any] = field(default_factory=dict)  # recorded as given (engine args, ...)
+    # Plan error (bench.plan_error): sentence starts per prompt, plans per setting and prefix.
+    plan_error_prefixes: int = 2
+    plan_error_repeats: int = 3
+    reference_rollouts: int = plan_error.REFERENCE_ROLLOUTS
 
 
 def _wants_naive(settings: BenchSettings, config: PlanConfig) -> bool:
@@ -89,6 +94,19 @@ async def run_bench(
         await _measure_config(engine, settings, c, prompts, base, clusterer, sweep, say)
         for c in settings.configs
     ]
+    errors = None
+    if settings.plan_error_prefixes > 0 and settings.plan_error_repeats > 0:
+        errors = await plan_error.measure(
+            engine,
+            prompts,
+            base,
+            plan_error.settings(settings.configs[0]),
+            clusterer,
+            per_prompt=settings.plan_error_prefixes,
+            repeats=settings.plan_error_repeats,
+            reference_rollouts=settings.reference_rollouts,
+            say=say,
+        )
     report = {
         "version": 1,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -119,6 +137,7 @@ async def run_bench(
             ],
         },
         "runs": runs,
+        "plan_error": errors,
     }
     report["targets"] = check_targets(runs)
     report["bench_seconds"] = time.perf_counter() - began
@@ -141,6 +160,8 @@ async def _measure_config(
     identical = 0
     for i, prompt in enumerate(prompts):
         sampling = base.with_(seed=settings.seed + i)
+        if config.refresh == "token" and settings.token_refresh_tokens:
+            sampling = sampling.with_(max_tokens=settings.token_refresh_tokens)
         kinds = "plain, foresight" + (", naive" if with_naive else "")
         say(f"{name}: prompt {i + 1}/{len(prompts)}: {kinds}")
         p = await measure.plain(engine, prompt, sampling)

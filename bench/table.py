@@ -107,11 +107,35 @@ def render(report: dict[str, Any], console: Console | None = None) -> None:
                 met,
             )
         console.print(targets)
+    if report.get("plan_error"):
+        render_plan_error(report["plan_error"], console)
     if report.get("servers"):
         render_servers(report["servers"], console)
     load = (report.get("machine") or {}).get("load_average")
     if load:
         console.print(f"load average {load[0]:.2f} on {report['machine']['cpus']} CPUs")
+
+
+def render_plan_error(errors: dict[str, Any], console: Console) -> None:
+    """plan_error and rollout_tokens per setting, side by side."""
+    table = Table(
+        title=f"plan error at a cost ({errors['horizon']}, {errors['prefixes']} prefixes x "
+        f"{errors['repeats']} plans, reference {errors['reference_rollouts']} rollouts)",
+        caption="plan_error: energy distance to the reference (± s.e.); lower is better",
+    )
+    for col in ("setting", "K", "plan_error", "rollout_tokens", "error x tokens", "vs default"):
+        table.add_column(col, justify="right")
+    for name, s in errors["settings"].items():
+        se = f" ± {s['plan_error_se']:.3f}" if s.get("plan_error_se") is not None else ""
+        table.add_row(
+            name,
+            str(s["rollouts"]),
+            f"{s['plan_error']:.3f}{se}",
+            _num(s["rollout_tokens"], 0),
+            _num(s["error_x_tokens"], 1),
+            _num(s["error_x_tokens_ratio"]),
+        )
+    console.print(table)
 
 
 def render_servers(servers: dict[str, Any], console: Console) -> None:

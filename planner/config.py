@@ -76,6 +76,20 @@ class PlanConfig(BaseModel):
         description="with pace 'plan', the longest a text token waits for a snapshot; a "
         "snapshot that misses it is marked late",
     )
+    sampling: Literal["plain", "stratified"] = Field(
+        "plain",
+        description="how a refresh draws its fresh rollouts: plain (independent), or "
+        "stratified (spread over the likeliest next tokens in proportion to their "
+        "probability, the rest drawn with those banned, each rollout weighted by its "
+        "stratum: the same expected plan with less variance; plain where top_p, top_k or "
+        "penalties are set)",
+    )
+    refresh_policy: Literal["fixed", "adaptive"] = Field(
+        "fixed",
+        description="rollouts per refresh: K at every refresh (fixed), or adaptive: half of K "
+        "where the next token is nearly certain (p >= 0.9), 2 K where it branches (entropy "
+        ">= 1.5 nats), K elsewhere; each snapshot's refresh_reason says which",
+    )
     clustering: Literal["embedding", "text"] = Field(
         "embedding", description="group candidate endings by meaning (embedding) or exact text"
     )

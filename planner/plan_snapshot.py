@@ -29,6 +29,12 @@ class Candidate(_Data):
         "(1 - novel)"
     )
     count: int = Field(description="rollouts in this cluster")
+    share: float = Field(
+        0.0,
+        description="the cluster's rollouts' summed weight (count/K with plain sampling): "
+        "an unbiased estimate of the probability that the horizon ends this way within "
+        "the lookahead, before the coverage adjustment",
+    )
     ends_reply: bool = Field(
         False,
         description="the ending closes the assistant's reply (end of turn); scores report "
@@ -160,6 +166,10 @@ class RolloutView(_Data):
     endings: dict[Horizon, str | None] = Field(
         description="per horizon, the rollout's ending text, or null if it did not reach it"
     )
+    weight: float = Field(
+        description="its weight in the plan: 1/K with plain sampling; with stratified "
+        "sampling its first token's probability over the rollouts that share it"
+    )
 
 
 class Snapshot(_Data):
@@ -198,4 +208,14 @@ class Snapshot(_Data):
         description="the client had been sent text past this snapshot's position before the "
         "snapshot: with plan.pace 'text' whenever the plan trailed the text, with 'plan' "
         "only when plan.max_hold_ms ran out",
+    )
+    refresh_reason: str = Field(
+        "fixed",
+        description="why this refresh gathered the rollouts it did: fixed (K, the default "
+        "policy), or the adaptive policy's reading of the next-token distribution",
+    )
+    sampling: Literal["plain", "stratified"] = Field(
+        "plain",
+        description="how this refresh drew its fresh rollouts (stratified needs the next "
+        "token's distribution and no top_p, top_k or penalties; else plain)",
     )

@@ -12,13 +12,15 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from planner.budget import Lease, RolloutBudget
 from planner.config import Horizon, PlanConfig, assistant_horizon
-from planner.engine.protocol import Engine, Sampling
+from planner.engine.protocol import Delta, Engine, FinishReason, Sampling, TokenLogprob
 from planner.main_text import MainText
 from planner.plan import Stats
 from planner.rollout import CERTAINTY_SLACK, Outcome, Rollout
+from planner.stratify import Stratum, can_stratify
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,9 @@ class RolloutPool:
         # and never prompt_logprobs, which would skip the prefix cache).
         self._sampling = sampling.with_(stop=(), logprobs=0, stop_token_ids=(), ignore_eos=False)
         self._seed = sampling.seed
+        # Refreshes spread their fresh rollouts over the likeliest first tokens only where
+        # a ban samples the rest exactly (planner.stratify).
+        self.stratified = config.sampling == "stratified" and can_stratify(sampling)
         self.rollouts: list[Rollout] = []
         # The horizons each refresh position plans (the schedule's; refresh_every thins
         # long ones): a rollout runs only as far as the refreshes it serves need.
@@ -115,13 +120,15 @@ class RolloutPool:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def fresh(self, position: int, ordinal: int) -> Rollout:
-        """A new rollout from ``prompt + emitted[:position]``, serving that refresh."""
+    def fresh(self, position: int, ordinal: int, stratum: Stratum | None = None) -> Rollout:
+        """A new rollout from ``prompt + emitted[:position]``, serving that refresh (its
+        first token drawn from ``stratum`` if given)."""
         r = Rollout(
             id=f"{self.plan_id}-t{position}-{ordinal}",
             start=position,
             seed=derive_seed(self._seed, "rollout", position, ordinal),
             context=self.main.context_before(position),
+            stratum=stratum,
         )
         r.memberships.add(position)
         self.rollouts.append(r)
@@ -198,6 +205,10 @@ class RolloutPool:
             self._notify(r)
 
     async def _generate(self, r: Rollout) -> None:
+        if r.stratum is not None and not r.tokens:
+            await self._first_token(r, r.stratum)
+            if not self._needs(r)[0]:
+                return
         limit = max(
             m - r.start + self.config.max_lookahead_tokens + CERTAINTY_SLACK for m in r.memberships
         )
@@ -210,8 +221,28 @@ class RolloutPool:
         budget = self.config.max_lookahead_tokens - len(r.user_tokens)
         await self._stream(r, head + r.user_tokens, budget, user=True)
 
-    async def _stream(self, r: Rollout, prompt: list[int], budget: int, *, user: bool) -> None:
-        """One engine request continuing ``r`` (its turn, or the user's reply after it)."""
+    async def _first_token(self, r: Rollout, s: Stratum) -> None:
+        """The first token of a designed rollout: the forced one, or one of the rest."""
+        if s.token is not None:  # its probability is the main sequence's report of it
+            lp = [TokenLogprob(s.token, s.logprob, s.text)]
+            reason: FinishReason | None = "stop" if s.token in self._eos else None
+            r.add(Delta([s.token], s.text, lp, reason), self._eos)
+            self._notify(r)
+            return
+        prompt = self.prompt_ids + self.main.tokens[: r.start]
+        await self._stream(r, prompt, 1, user=False, banned=s)
+
+    async def _stream(
+        self,
+        r: Rollout,
+        prompt: list[int],
+        budget: int,
+        *,
+        user: bool,
+        banned: Stratum | None = None,
+    ) -> None:
+        """One engine request continuing ``r`` (its turn, or the user's reply after it);
+        with ``banned``, the one-token draw of the rest of a stratified refresh."""
         if budget <= 0:
             return
         # Seeds follow the rollout's coordinates (request seed, position, ordinal), not its
@@ -220,6 +251,8 @@ class RolloutPool:
         sampling = self._sampling.with_(
             max_tokens=budget, seed=derive_seed(r.seed, phase, r.requests)
         )
+        if banned is not None:
+            sampling = sampling.with_(banned_token_ids=tuple(sorted(banned.banned)))
         request_id = f"{r.id}.{phase}{r.requests}"
         r.requests += 1
         stream = self.engine.generate(request_id, prompt, sampling, priority=ROLLOUT_PRIORITY)
@@ -230,6 +263,14 @@ class RolloutPool:
                     first = False
                     self.stats.rollout_prompt_tokens += len(prompt)
                     self.stats.rollout_cached_prompt_tokens += delta.num_cached_tokens
+                if banned is not None:
+                    # The engine reports p(v | not banned) = p(v) / p(rest): make it p(v).
+                    delta.logprobs = [
+                        replace(lp, logprob=lp.logprob + banned.logprob)
+                        for lp in delta.logprobs or ()
+                    ]
+                    if set(delta.token_ids) & self._eos:  # the turn ends, whatever the cap
+                        delta.finish_reason = "stop"
                 if user:
                     r.add_user(delta, self._eos)
                 else:

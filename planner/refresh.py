@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 from planner.clustering import Clusterer
 from planner.config import Horizon, assistant_horizon
@@ -12,7 +13,9 @@ from planner.errors import RolloutsFailedError
 from planner.implicit import collision_probability, first_token_distance
 from planner.plan import HorizonSnapshot, Implicit, RolloutView, Snapshot
 from planner.pool import RolloutPool
+from planner.refresh_policy import Decision, decide
 from planner.rollout import Rollout
+from planner.stratify import FreshDraws
 from planner.summary import Member, summarise
 
 
@@ -30,6 +33,8 @@ class Refresh:
         self.members: list[Rollout] = []
         self.carried: set[str] = set()
         self._fresh = 0
+        self.draws = FreshDraws(pool.stratified)  # the fresh rollouts' first-token strata
+        self.decision: Decision | None = None  # how many rollouts, and why
         self.changed = asyncio.Event()  # set when a member or the main text changed
         # Fresh rollouts top the members up to ``k`` only: fewer than K when the server's
         # rollout budget is short (carried-over rollouts, which cost no decode, still fill K).
@@ -37,14 +42,21 @@ class Refresh:
 
     def _settle(self) -> bool:
         """Update membership; True once K consistent members have resolved every horizon."""
-        pool, t, k = self.pool, self.position, self.pool.config.rollouts
-        k_fresh = min(k, self.k)
-        tokens = pool.main.tokens
+        pool, t = self.pool, self.position
+        self.decision = self.decision or decide(pool.config, pool.main, t)
+        if self.decision is None:
+            return False  # awaiting the next token's distribution
+        k, tokens = self.decision.rollouts, pool.main.tokens
+        # The rollout budget's share of K, applied to this refresh's target (carried-over
+        # rollouts, which cost no decode, may still fill it).
+        k_fresh = min(k, -(-k * self.k // pool.config.rollouts))
         for r in list(self.members):
             if r.aborted or r.agrees(tokens, t) is False:
                 self.members.remove(r)
                 self.carried.discard(r.id)
                 r.memberships.discard(t)
+                if r.start == t and r.stratum is not None:
+                    self.draws.give_back(r.stratum)
         if len(self.members) < k:
             # Carry over: older rollouts that reproduce the emitted tokens, oldest first.
             # Which ones are taken depends only on their age, never on their future.
@@ -57,6 +69,12 @@ class Refresh:
                     self.members.append(r)
                     self.carried.add(r.id)
                     r.memberships.add(t)
+        if len(self.members) < k_fresh and not self.draws.decide(
+            pool.main, t, k_fresh - len(self.members)
+        ):
+            for r in self.members:  # carried ones go on while the distribution is awaited
+                pool.ensure(r)
+            return False
         while len(self.members) < k_fresh:
             # A fresh rollout leaves only by failing: replacing the failures of a broken
             # engine for ever would spin, so K of them end the refresh with an error.
@@ -65,7 +83,7 @@ class Refresh:
                 raise RolloutsFailedError(
                     f"the engine failed {k_fresh} rollouts of the plan at position {t} ({last})."
                 )
-            self.members.append(pool.fresh(t, self._fresh))
+            self.members.append(pool.fresh(t, self._fresh, self.draws.next()))
             self._fresh += 1
         done, horizons = True, self.horizons
         for r in self.members:
@@ -87,8 +105,12 @@ class Refresh:
         """Copy what the snapshot needs, on the event loop, before rollouts move on."""
         pool, t = self.pool, self.position
         carried = {r.id for r in self.members} & self.carried
+        weights = self.draws.weights(self.members, t)
         members: dict[Horizon, list[Member]] = {
-            h: [Member(pool.outcome(r, h, t), r.id in carried) for r in self.members]
+            h: [
+                Member(pool.outcome(r, h, t), r.id in carried, w)
+                for r, w in zip(self.members, weights, strict=True)
+            ]
             for h in self.horizons
         }
         return FrozenRefresh(
@@ -98,12 +120,18 @@ class Refresh:
             preceding_token=preceding_token,
             members=members,
             implicit=self._implicit(),
-            views=self._views(carried) if pool.config.include_rollouts else None,
+            views=self._views(carried, weights) if pool.config.include_rollouts else None,
+            sampling="stratified" if self.draws.design is not None else "plain",
+            refresh_reason=self._reason(),
             started=self.started,
             carried=len(carried),
             token_use=self._token_use(carried),
-            rollouts_asked=pool.config.rollouts,
+            rollouts_asked=self.decision.rollouts if self.decision else pool.config.rollouts,
         )
+
+    def _reason(self) -> str:
+        reason = self.decision.reason if self.decision else "fixed"
+        return reason + ("; all carried over" if self._fresh == 0 else "")
 
     def _implicit(self) -> Implicit | None:
         t, main = self.position, self.pool.main
@@ -123,10 +151,10 @@ class Refresh:
         o = self.pool.outcome(r, assistant_horizon(horizon), self.position)
         return o.tokens if o.status == "reached" else self.pool.config.max_lookahead_tokens
 
-    def _views(self, carried: set[str]) -> list[RolloutView]:
+    def _views(self, carried: set[str], weights: list[float]) -> list[RolloutView]:
         pool, t = self.pool, self.position
         views = []
-        for r in self.members:
+        for r, w in zip(self.members, weights, strict=True):
             consumed = pool.consumed_chars(r, t)
             k = t - r.start
             used = min(self._used(r), len(r.tokens) - k)
@@ -140,6 +168,7 @@ class Refresh:
                     tokens=used,
                     carried=r.id in carried,
                     endings=endings,
+                    weight=w,
                 )
             )
         return views
@@ -170,6 +199,8 @@ class FrozenRefresh:
     carried: int
     token_use: tuple[int, int]
     rollouts_asked: int
+    sampling: Literal["plain", "stratified"] = "plain"
+    refresh_reason: str = "fixed"
 
     def snapshot(self, clusterer: Clusterer) -> Snapshot:
         """Summarise each horizon (clustering is the slow part: call it in a thread)."""
@@ -189,4 +220,6 @@ class FrozenRefresh:
             rollouts_asked=self.rollouts_asked,
             rollouts_used=used,
             degraded=used < self.rollouts_asked,
+            sampling=self.sampling,
+            refresh_reason=self.refresh_reason,
         )

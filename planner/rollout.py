@@ -10,6 +10,7 @@ from planner.boundaries import Boundary
 from planner.boundary_tracker import BoundaryTracker
 from planner.config import Horizon
 from planner.engine.protocol import Delta
+from planner.stratify import Stratum
 from planner.text_index import TextIndex
 
 # A sentence end is certain only once the next sentence has begun, so a rollout must run
@@ -58,6 +59,7 @@ class Rollout:
     user_ended: bool = False
     memberships: set[int] = field(default_factory=set)  # refresh positions it serves
     aborted: bool = False
+    stratum: Stratum | None = None  # where its first token came from (stratified refreshes)
     _ends: dict[str, list[int]] = field(default_factory=dict)
     _tracker: BoundaryTracker = field(init=False)
 

@@ -21,22 +21,33 @@ class Member:
 
     outcome: Outcome
     carried: bool
+    weight: float = 1.0  # relative: stratified refreshes weigh members by stratum
 
 
 def summarise(members: Sequence[Member], clusterer: Clusterer) -> HorizonSnapshot:
     """Cluster the reached endings by meaning; probabilities are coverage-adjusted shares
-    of the reached rollouts (planner.coverage), the unseen rest is ``novel``."""
-    reached = [m.outcome for m in members if m.outcome.status == "reached"]
+    of the reached rollouts (planner.coverage; shares weighted by the members' weights,
+    coverage and entropy from the counts), the unseen rest is ``novel``."""
+    hits = [m for m in members if m.outcome.status == "reached"]
+    reached = [m.outcome for m in hits]
     texts = [o.text for o in reached]
     labels = clusterer.cluster(texts) if texts else []
     reps = representatives(texts, labels)
     counts = [labels.count(c) for c in range(len(reps))]
+    total = math.fsum(m.weight for m in members)
+    mass = [
+        math.fsum(m.weight for m, lb in zip(hits, labels, strict=True) if lb == c)
+        for c in range(len(reps))
+    ]
     probs, novel = adjusted_probabilities(counts)
+    if any(m.weight != members[0].weight for m in members):
+        reached_mass = math.fsum(mass)
+        probs = [(1.0 - novel) * w / reached_mass for w in mass]
     order = sorted(range(len(reps)), key=lambda c: (-counts[c], c))
     members_of = [[o for o, lb in zip(reached, labels, strict=True) if lb == c] for c in order]
     explicit = [_explicit(reps[c], outs) for c, outs in zip(order, members_of, strict=True)]
     candidates = [
-        Candidate(text=reps[c], probability=probs[c], count=counts[c], **e)
+        Candidate(text=reps[c], probability=probs[c], count=counts[c], share=mass[c] / total, **e)
         for c, e in zip(order, explicit, strict=True)
     ]
     lengths = [o.tokens for o in reached]

@@ -118,17 +118,29 @@ class MarkovTokenizer:
 
 
 @lru_cache(maxsize=256)
-def _sampling_matrix(temperature: float, top_p: float, top_k: int) -> np.ndarray:
-    """Row ``prev`` is the distribution the sampler draws from after token ``prev``."""
+def _sampling_matrix(
+    temperature: float, top_p: float, top_k: int, banned: tuple[int, ...] = ()
+) -> np.ndarray:
+    """Row ``prev`` is the distribution the sampler draws from after token ``prev``.
+
+    ``banned`` tokens are masked first, as vLLM's ``allowed_token_ids`` does (a row with
+    nothing left is all zeros: such a request is invalid).
+    """
+    chain = TRANSITIONS.copy()
+    chain[:, list(banned)] = 0.0
     if temperature < _GREEDY_EPS:
-        q = np.zeros_like(TRANSITIONS)
-        q[np.arange(len(VOCAB)), TRANSITIONS.argmax(axis=1)] = 1.0
+        q = np.zeros_like(chain)
+        q[np.arange(len(VOCAB)), chain.argmax(axis=1)] = 1.0
+        q[chain.sum(axis=1) == 0.0] = 0.0
     else:
-        with np.errstate(divide="ignore"):
-            logits = np.log(TRANSITIONS) / temperature
-        q = np.exp(logits - logits.max(axis=1, keepdims=True))
-        q /= q.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logits = np.log(chain) / temperature
+            q = np.exp(logits - logits.max(axis=1, keepdims=True))
+            q /= q.sum(axis=1, keepdims=True)
+        q[~np.isfinite(q)] = 0.0
         for row in q:  # vLLM order: temperature, then top-k, then top-p on the renormalised
+            if row.sum() == 0.0:
+                continue
             order = np.argsort(-row, kind="stable")  # ties keep the lower token id
             if 0 < top_k < len(VOCAB):
                 row[order[top_k:]] = 0.0
@@ -142,7 +154,9 @@ def _sampling_matrix(temperature: float, top_p: float, top_k: int) -> np.ndarray
 
 
 def _matrix(s: Sampling) -> np.ndarray:
-    return _sampling_matrix(float(s.temperature), float(s.top_p), int(s.top_k))
+    return _sampling_matrix(
+        float(s.temperature), float(s.top_p), int(s.top_k), tuple(sorted(s.banned_token_ids))
+    )
 
 
 def _stops(token: int, s: Sampling) -> bool:

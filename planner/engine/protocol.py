@@ -29,6 +29,7 @@ class Sampling:
     presence_penalty: float = 0.0
     frequency_penalty: float = 0.0
     repetition_penalty: float = 1.0
+    banned_token_ids: tuple[int, ...] = ()  # never sampled (masked before temperature)
 
     def with_(self, **changes: object) -> Sampling:
         """A copy with some fields changed."""

@@ -108,6 +108,12 @@ class VLLMEngine:
         """The underlying ``AsyncLLM`` (for metrics and health checks)."""
         return self._llm
 
+    def _allowed(self, banned: Sequence[int]) -> list[int] | None:
+        if not banned:
+            return None
+        out = set(range(self._tokenizer.vocab_size))
+        return sorted(out.difference(banned))
+
     def _params(self, sampling: Sampling, **extra: Any) -> Any:
         from vllm import SamplingParams
         from vllm.sampling_params import RequestOutputKind
@@ -127,6 +133,8 @@ class VLLMEngine:
             frequency_penalty=sampling.frequency_penalty,
             repetition_penalty=sampling.repetition_penalty,
             output_kind=RequestOutputKind.DELTA,
+            # A ban is an exact -inf mask on the logits, before temperature and top-k/p.
+            allowed_token_ids=self._allowed(sampling.banned_token_ids),
             **extra,
         )
 

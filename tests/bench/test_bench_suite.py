@@ -24,6 +24,9 @@ def test_bench_on_the_real_engine(live: LiveServer) -> None:
         max_tokens=16,
         sweep_batches=(1, 2),
         sweep_tokens=4,
+        plan_error_prefixes=1,
+        plan_error_repeats=2,
+        reference_rollouts=6,
     )
     said: list[str] = []
     report = live.run(run_bench(live.engine, settings, TextClusterer(), said.append))
@@ -45,3 +48,12 @@ def test_bench_on_the_real_engine(live: LiveServer) -> None:
     assert run["itl_seconds"]["p50"] > 0 and run["ttft_seconds"]["p90"] > 0
     assert report["targets"] == []  # K=2 is held to no target
     assert said  # progress was reported
+    errors = report["plan_error"]
+    assert errors["prefixes"] == 1 and errors["reference_rollout_tokens"] > 0
+    default, stratified = errors["settings"]["default"], errors["settings"]["stratified"]
+    for row in (default, stratified, errors["settings"]["adaptive"]):
+        assert row["rollouts"] == 2 and row["plans"] == 2
+        assert 0 <= row["plan_error"] < 2 and row["rollout_tokens"] > 0
+    assert default["stratified_plans"] == 0
+    # K = 2 stratifies wherever one token holds half the mass: the ban path ran on vLLM
+    assert stratified["sampling"] == "stratified"

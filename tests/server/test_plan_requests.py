@@ -31,6 +31,8 @@ BAD_PLANS: list[tuple[dict[str, Any], str]] = [
     ({"previous_id": ""}, "plan.previous_id"),
     ({"previous_id": 7}, "plan.previous_id"),
     ({"clustering": "vibes"}, "plan.clustering"),
+    ({"sampling": "lucky"}, "plan.sampling"),
+    ({"refresh_policy": "sometimes"}, "plan.refresh_policy"),
     ({"colour": "blue"}, "plan.colour"),
     ({"horizons": ["sentence"], "refresh_every": {"turn": 2}}, "plan.refresh_every"),
     ({"refresh_every": {"turn": 0}}, "plan.refresh_every.turn"),

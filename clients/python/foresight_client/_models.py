@@ -40,6 +40,12 @@ class PlanOptions(BaseModel):
     max_hold_ms: int | None = None
     """With pace ``plan``, the longest a text token waits for a snapshot (server default
     2500); a snapshot that misses it is marked ``late``."""
+    refresh_policy: str | None = None
+    """Rollouts per refresh: ``fixed`` (K) or ``adaptive`` (K/2 where the next token is
+    nearly certain, 2 K where it branches)."""
+    sampling: str | None = None
+    """How a refresh draws its fresh rollouts: ``plain`` or ``stratified`` (over the
+    likeliest next tokens, weighted: the same expected plan, less variance)."""
     clustering: str | None = None
     """Group candidate endings by meaning (``embedding``) or exact ``text``."""
     include_rollouts: bool | None = None

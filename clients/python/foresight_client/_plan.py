@@ -136,6 +136,10 @@ class PlanConfig(ForesightModel):
     ``max_hold_ms``, until the plan for it is out)."""
     max_hold_ms: int = 0
     """With pace ``plan``, the longest a text token waited for a snapshot."""
+    refresh_policy: str = "fixed"
+    """Rollouts per refresh: ``fixed`` or ``adaptive``."""
+    sampling: str = "plain"
+    """How refreshes draw fresh rollouts: ``plain`` or ``stratified``."""
     clustering: str = "embedding"
     """``embedding`` (by meaning) or ``text`` (exact)."""
     include_rollouts: bool = False

@@ -20,6 +20,9 @@ class Candidate(ForesightModel):
     share of the reached rollouts times the sample coverage (candidates + novel sum to 1)."""
     count: int = 0
     """Rollouts in this cluster."""
+    share: float = 0.0
+    """Its rollouts' summed weight (count/K plain): an unbiased estimate of the ending's
+    probability within the lookahead, before the coverage adjustment."""
     ends_reply: bool = False
     """The ending closes the assistant's reply (text '' when the reply ends at once)."""
     logprob: float | None = None
@@ -129,6 +132,8 @@ class RolloutView(ForesightModel):
     """Carried over from an earlier refresh."""
     endings: dict[str, str | None] = Field(default_factory=dict)
     """Per horizon, the ending this rollout reached (None if not within the lookahead)."""
+    weight: float = 0.0
+    """Its weight in the plan (1/K plain; by its first token's stratum when stratified)."""
 
 
 class Snapshot(ForesightModel):
@@ -161,6 +166,10 @@ class Snapshot(ForesightModel):
     late: bool = False
     """The text past this snapshot's position reached the client first (pace ``text``, or
     the ``max_hold_ms`` bound of pace ``plan`` ran out)."""
+    sampling: str = "plain"
+    """How this refresh drew its fresh rollouts: ``plain`` or ``stratified``."""
+    refresh_reason: str = "fixed"
+    """Why this refresh gathered the rollouts it did (the refresh policy's reading)."""
 
 
 class Unit(ForesightModel):
