@@ -57,6 +57,10 @@ def test_everything_copied_exists_and_the_image_is_non_root(name: str) -> None:
             assert source in sent, f"{source} is not in the build context ({name}.dockerignore)"
     assert re.search(r"^USER 10001", text, re.M)
     assert "HEALTHCHECK" in text and "/ready" in text
+    # tini as PID 1, installed in the image (Kubernetes has no `docker run --init`): the
+    # server as PID 1 hung after its shutdown when it had compiled kernels.
+    assert re.search(r"apt-get install .*\btini\b", text)
+    assert re.search(r'^ENTRYPOINT \["tini", "--", "foresight-entrypoint"\]', text, re.M)
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
