@@ -128,10 +128,13 @@ class Lease:
     def rollouts(self, k: int) -> int:
         """Fresh rollouts a refresh that wants ``k`` may start now: all of them while the
         share covers what the plan asked for, else fewer in proportion (at least one), so
-        that a refresh takes about as long as it would have with its full share."""
-        if self.share >= self.demand:
+        that a refresh takes about as long as it would have with its full share. A plan that
+        asks for more than the whole budget is capped by it, not degraded."""
+        slots = self._budget.slots
+        wanted = self.demand if slots is None else min(self.demand, slots)
+        if self.share >= wanted:
             return k
-        got = max(1, -(-k * self.share // self.demand))
+        got = max(1, -(-k * self.share // wanted))
         if got < k:
             self._budget.degraded_refreshes += 1
             self._budget.shortfall += k - got

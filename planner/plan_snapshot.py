@@ -192,7 +192,10 @@ class Snapshot(_Data):
     rollouts: list[RolloutView] | None = Field(
         None, description="the rollouts this snapshot used (only with include_rollouts)"
     )
-    rollouts_asked: int = Field(0, description="rollouts the plan asked for per refresh (K)")
+    rollouts_asked: int = Field(
+        0,
+        description="this refresh's target: K, or with refresh_policy 'adaptive' its K/2 or 2 K",
+    )
     rollouts_used: int = Field(
         0,
         description="rollouts this snapshot summarises (carried over and fresh); fewer than "
@@ -201,7 +204,8 @@ class Snapshot(_Data):
     degraded: bool = Field(
         False,
         description="the server's rollout budget, shared with other plans, gave this refresh "
-        "fewer fresh rollouts than asked (rollouts_used < rollouts_asked)",
+        "fewer rollouts than its target (rollouts_used < rollouts_asked); carried-over "
+        "rollouts, which cost no decode, may fill the target despite a short budget",
     )
     late: bool = Field(
         False,

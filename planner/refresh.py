@@ -41,7 +41,10 @@ class Refresh:
         self.k = pool.refresh_size()
 
     def _settle(self) -> bool:
-        """Update membership; True once K consistent members have resolved every horizon."""
+        """Update membership; True once the members have resolved every horizon.
+
+        The target is the refresh policy's (K, or the adaptive K/2 or 2 K); carried-over
+        rollouts may fill all of it, fresh ones top up to the budget's share of it."""
         pool, t = self.pool, self.position
         self.decision = self.decision or decide(pool.config, pool.main, t)
         if self.decision is None:
@@ -78,10 +81,12 @@ class Refresh:
         while len(self.members) < k_fresh:
             # A fresh rollout leaves only by failing: replacing the failures of a broken
             # engine for ever would spin, so K of them end the refresh with an error.
-            if self._fresh - k_fresh >= k_fresh:
+            # (Counted against the target, not the budget's share: a short budget must not
+            # make two transient failures fatal.)
+            if self._fresh - k_fresh >= k:
                 last = type(pool.failures[-1]).__name__ if pool.failures else "unknown"
                 raise RolloutsFailedError(
-                    f"the engine failed {k_fresh} rollouts of the plan at position {t} ({last})."
+                    f"the engine failed {k} rollouts of the plan at position {t} ({last})."
                 )
             self.members.append(pool.fresh(t, self._fresh, self.draws.next()))
             self._fresh += 1

@@ -197,7 +197,10 @@ class Planner:
         for record in candidates:  # newest first; with n > 1, the choice the client kept
             if record.plan.text.strip() == assistant.strip():
                 return record
-        return candidates[0] if candidates else None
+        # No text matched: the newest plan of these messages, but never one cut short at
+        # shutdown (its text is a fragment of a reply the client never saw whole).
+        whole = [r for r in candidates if not r.plan.cancelled]
+        return whole[0] if whole else None
 
     # -- a given text ----------------------------------------------------------------------
 

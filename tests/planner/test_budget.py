@@ -95,6 +95,18 @@ async def test_a_plan_alone_under_a_big_enough_budget_is_never_degraded() -> Non
     assert len(streamed) == len(plan.snapshots) > 1
 
 
+def test_a_lone_plan_asking_for_more_than_the_budget_is_capped_not_degraded() -> None:
+    """``rollouts_in_flight`` above the whole budget: the budget caps it, as the old
+    cross-plan cap did; its refreshes keep all K. Beside another plan it is degraded."""
+    budget = RolloutBudget(8)
+    lease = budget.lease(64)
+    assert lease.share == 8 and lease.rollouts(8) == 8
+    other = budget.lease(4)
+    assert (lease.share, other.share) == (4, 4) and lease.rollouts(8) == 4
+    other.close()
+    assert lease.rollouts(8) == 8
+
+
 async def test_closing_the_stream_early_gives_the_share_back() -> None:
     engine = MarkovEngine(step_delay=0.001)
     budget = RolloutBudget(4)

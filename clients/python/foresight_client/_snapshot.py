@@ -157,7 +157,7 @@ class Snapshot(ForesightModel):
     rollouts: list[RolloutView] | None = None
     """The rollouts themselves, with ``include_rollouts``."""
     rollouts_asked: int = 0
-    """Rollouts the plan asked for per refresh (K)."""
+    """This refresh's target: K, or with the adaptive refresh policy its K/2 or 2 K."""
     rollouts_used: int = 0
     """Rollouts this snapshot summarises; fewer than asked when the server's rollout budget,
     shared with other plans, was short."""
