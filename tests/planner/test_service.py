@@ -156,3 +156,23 @@ async def test_the_previous_turn_is_scored_as_during_generation(planner: Planner
         assert p.probability == pytest.approx(m.probability)  # candidates and novel alike
     stored = await planner.get(first.id, tenant=None)
     assert stored.next_turn == previous
+
+
+async def test_a_plan_cancelled_at_shutdown_is_never_the_fallback_previous_turn(
+    planner: Planner,
+) -> None:
+    """No stored reply matches the client's: the newest whole plan of those messages is
+    taken, never a newer one cut short at shutdown (a fragment the client never saw)."""
+    from planner.config import PlanConfig
+    from planner.conversation import turn_key
+    from planner.plan import Plan
+    from planner.store import PlanRecord
+
+    key = turn_key(USER_MSG, tenant=None)
+    for i, (text, cancelled) in enumerate([(" Yes, it is.", False), (" Ye", True)]):
+        plan = Plan(
+            id=f"plan-{i}", config=PlanConfig(), prompt_tokens=3, text=text, cancelled=cancelled
+        )
+        await planner.store.put(PlanRecord(plan=plan, turn_key=key, created=1000.0 + i))
+    found = await planner._latest(key, " Something else.", None)
+    assert found is not None and found.plan.id == "plan-0"
