@@ -25,10 +25,32 @@ def streamed(model: type[BaseModel], chunk: type[BaseModel]) -> dict[int | str, 
             "model": model,
             "description": f"{model.__name__}; with `stream: true`, Server-Sent Events whose "
             f"data are {chunk.__name__} objects, then `[DONE]`",
-            "content": {
-                "text/event-stream": {"schema": {"$ref": REF.format(model=chunk.__name__)}}
-            },
+            "content": {"text/event-stream": {"schema": sse_event(chunk)}},
         }
+    }
+
+
+def sse_event(chunk: type[BaseModel]) -> dict[str, Any]:
+    """One Server-Sent Event of a stream (OpenAPI before 3.2: ``schema`` describes each
+    event): its ``data`` is a JSON ``chunk`` object, or the closing ``[DONE]``."""
+    return {
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "data": {
+                "oneOf": [
+                    {
+                        "type": "string",
+                        "contentMediaType": "application/json",
+                        "contentSchema": {"$ref": REF.format(model=chunk.__name__)},
+                    },
+                    {"const": "[DONE]"},
+                ]
+            },
+            "event": {"type": "string"},
+            "id": {"type": "string"},
+            "retry": {"type": "integer"},
+        },
     }
 
 
