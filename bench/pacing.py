@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from bench.http_load import chat_body
 from bench.servers import EngineArgs, foresight_command, free_port, scratch_dir, started
 from bench.stats import Timing, latency_summary, summary
 from planner.engine.config import EngineConfig
@@ -82,22 +83,6 @@ async def _stream(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, 
     }
 
 
-def _body(
-    model: str, prompt: str, seed: int, max_tokens: int, plan: dict[str, Any] | None
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "model": model,
-        "messages": [{"role": "user", "content": prompt}],
-        "max_tokens": max_tokens,
-        "seed": seed,
-        "stream": True,
-        "logprobs": True,
-    }
-    if plan is not None:
-        body["plan"] = plan
-    return body
-
-
 def _pool(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     leads = [x for r in rows for x in r.get("leads", [])]
 
@@ -124,14 +109,14 @@ async def _run(
     out: dict[str, Any] = {"pacing": {}, "horizons": {}}
     async with httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(1800.0)) as client:
         model = str((await client.get("/v1/models")).json()["data"][0]["id"])
-        await _stream(client, _body(model, PROMPTS[0], 0, 16, {"rollouts": 2}))  # warm-up
+        await _stream(client, chat_body(model, PROMPTS[0], 16, 0, {"rollouts": 2}))  # warm-up
         arms: dict[str, dict[str, Any] | None] = {"plain": None, "text": {"pace": "text"}}
         for hold in holds:
             arms[f"plan{hold}"] = {"pace": "plan", "max_hold_ms": hold}
         rows: dict[str, list[dict[str, Any]]] = {kind: [] for kind in arms}
         for i, prompt in enumerate(prompts):
             for kind, plan in arms.items():
-                r = await _stream(client, _body(model, prompt, i, max_tokens, plan))
+                r = await _stream(client, chat_body(model, prompt, max_tokens, i, plan))
                 rows[kind].append(r)
                 print(kind, i, json.dumps(r), flush=True)
         out["pacing"] = {k: _pool(v) for k, v in rows.items()}
@@ -141,7 +126,7 @@ async def _run(
         for i, prompt in enumerate(prompts[:2]):
             for h in HORIZON_SETS:
                 hplan: dict[str, Any] = {"pace": "text", "horizons": list(h)}
-                r = await _stream(client, _body(model, prompt, i, max_tokens, hplan))
+                r = await _stream(client, chat_body(model, prompt, max_tokens, i, hplan))
                 hrows["+".join(h)].append(r)
                 print("+".join(h), i, json.dumps(r), flush=True)
         out["horizons"] = {k: _pool(v) for k, v in hrows.items()}
