@@ -69,6 +69,14 @@ class Boundary:
     certain: bool
 
 
+def possible_end_after(text: str, start: int = 0) -> int | None:
+    """The offset just past the first character of ``text[start:]`` after which a sentence
+    could end (punctuation, a closing quote or bracket, a line break), or None: an end is
+    never found anywhere else, so text without one needs no segmenting."""
+    m = _ACTIVE.search(text, start)
+    return None if m is None else m.end()
+
+
 def _segmenter() -> pysbd.Segmenter:
     # One per call or tracker: segment() keeps the text on the instance, so sharing one
     # between threads would mix texts up, and making one costs well under a microsecond.

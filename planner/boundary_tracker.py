@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from planner.boundaries import (
-    _ACTIVE,
     _KINDS,
     _LOOKBEHIND,
     Boundary,
     _confirmed,
     _segmenter,
     _unit_ends,
+    possible_end_after,
 )
 
 
@@ -58,7 +58,7 @@ class BoundaryTracker:
         self._buf += delta
         if delta.strip():
             self._content = len(self._buf) - (len(delta) - len(delta.rstrip()))
-        if _ACTIVE.search(self._buf, window):
+        if possible_end_after(self._buf, window) is not None:
             return self._scan(final=False)
         return []
 

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Literal
 
-from planner.boundaries import _ACTIVE
+from planner.boundaries import possible_end_after
 from planner.config import PlanConfig
 from planner.engine.protocol import Delta
 from planner.events import Event, SnapshotReady, TextDelta
@@ -48,7 +48,6 @@ class Pacer:
         self._sent = 0  # main tokens the client has been sent
         self._waiting: set[int] = set()  # refresh positions whose snapshot is not out yet
         self._timer: asyncio.TimerHandle | None = None
-        self.held_seconds = 0.0  # summed over deltas: how long the text waited for the plan
 
     def scheduled(self, position: int) -> None:
         """A refresh at ``position`` started: text past it waits for its snapshot."""
@@ -103,10 +102,8 @@ class Pacer:
         i = len(text)
         while i > 0 and not (text[i - 1].isalnum() or text[i - 1] == "_"):
             i -= 1
-        m = _ACTIVE.search(text, i)
-        if m is None:
-            return None
-        return self._main.index.tokens_to_cover(m.end())
+        end = possible_end_after(text, i)
+        return None if end is None else self._main.index.tokens_to_cover(end)
 
     def _pump(self, *, force: bool = False) -> None:
         loop = asyncio.get_running_loop()
@@ -116,7 +113,6 @@ class Pacer:
             if not force and now < by and self._blocked(end):
                 break
             self._held.popleft()
-            self.held_seconds += max(0.0, now - (by - self._hold))
             # The text passed these positions: their snapshots are late whatever comes now,
             # so holding more text for them would only slow the text.
             self._waiting = {t for t in self._waiting if t >= end}

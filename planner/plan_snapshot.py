@@ -7,9 +7,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from planner.config import Horizon
+
+# Why a refresh gathered the rollouts it did; ``Snapshot.refresh_reason`` documents each.
+RefreshReason = Literal[
+    "fixed",
+    "adaptive: next token nearly certain",
+    "adaptive: text branches",
+    "adaptive: usual",
+    "adaptive: no next token",
+    "adaptive: no next-token distribution",
+]
 
 
 class _Data(BaseModel):
@@ -213,13 +223,28 @@ class Snapshot(_Data):
         "snapshot: with plan.pace 'text' whenever the plan trailed the text, with 'plan' "
         "only when plan.max_hold_ms ran out",
     )
-    refresh_reason: str = Field(
+    refresh_reason: RefreshReason = Field(
         "fixed",
-        description="why this refresh gathered the rollouts it did: fixed (K, the default "
-        "policy), or the adaptive policy's reading of the next-token distribution",
+        description="why this refresh gathered the rollouts it did (rollouts_asked): "
+        "'fixed': K, the default refresh_policy; with refresh_policy 'adaptive', from the "
+        "next-token distribution at the refresh point: 'adaptive: next token nearly "
+        "certain' (top-1 p >= 0.9): K/2 rounded up; 'adaptive: text branches' (entropy >= "
+        "1.5 nats): 2 K; 'adaptive: usual' (neither): K; 'adaptive: no next token' (the "
+        "text ended here): K; 'adaptive: no next-token distribution' (no logprobs there): "
+        "K. The entropy itself is implicit.next_token_entropy; a refresh that needed no "
+        "fresh rollout has fresh_rollouts 0 in each horizon",
     )
     sampling: Literal["plain", "stratified"] = Field(
         "plain",
         description="how this refresh drew its fresh rollouts (stratified needs the next "
         "token's distribution and no top_p, top_k or penalties; else plain)",
     )
+
+    @field_validator("refresh_reason", mode="before")
+    @classmethod
+    def _legacy_reason(cls, value: object) -> object:
+        # Plans stored before the closed set carry free text with the reading's numbers and
+        # "; all carried over": "adaptive: usual (entropy 0.42 nats); all carried over".
+        if isinstance(value, str):
+            return value.split(";")[0].split(" (")[0]
+        return value

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from planner.config import PlanConfig
@@ -50,12 +50,14 @@ class Keeper:
     A plan whose request is cancelled is normally dropped and its claimed id freed (the
     client left, or its deadline passed). Once ``keep_cancelled`` is set (the server aborts
     its last requests at shutdown) such a plan is stored as far as it got, marked
-    ``cancelled``, so the work done before the abort can still be read.
+    ``cancelled``, so the work done before the abort can still be read. Those writes run
+    as tasks of their own (see ``left``); ``settled`` waits for them before the store closes.
     """
 
     store: PlanStore
     on_store_error: Callable[[str], None]
     keep_cancelled: bool = False
+    _settling: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
 
     async def keep(
         self,
@@ -113,7 +115,17 @@ class Keeper:
             elif claimed:
                 await self.release(generation.plan.id)
 
-        await asyncio.shield(asyncio.ensure_future(settle()))
+        task = asyncio.ensure_future(settle())
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+        await asyncio.shield(task)
+
+    async def settled(self, timeout: float) -> int:
+        """Wait at most ``timeout`` seconds for the plans still being kept or released after
+        their request ended; returns how many are still unfinished."""
+        if self._settling:
+            await asyncio.wait(set(self._settling), timeout=timeout)
+        return len(self._settling)
 
 
 class PlannedRequest:

@@ -11,7 +11,7 @@ from planner.clustering import Clusterer
 from planner.config import Horizon, assistant_horizon
 from planner.errors import RolloutsFailedError
 from planner.implicit import collision_probability, first_token_distance
-from planner.plan import HorizonSnapshot, Implicit, RolloutView, Snapshot
+from planner.plan import HorizonSnapshot, Implicit, RefreshReason, RolloutView, Snapshot
 from planner.pool import RolloutPool
 from planner.refresh_policy import Decision, decide
 from planner.rollout import Rollout
@@ -134,9 +134,8 @@ class Refresh:
             rollouts_asked=self.decision.rollouts if self.decision else pool.config.rollouts,
         )
 
-    def _reason(self) -> str:
-        reason = self.decision.reason if self.decision else "fixed"
-        return reason + ("; all carried over" if self._fresh == 0 else "")
+    def _reason(self) -> RefreshReason:
+        return self.decision.reason if self.decision else "fixed"
 
     def _implicit(self) -> Implicit | None:
         t, main = self.position, self.pool.main
@@ -205,7 +204,7 @@ class FrozenRefresh:
     token_use: tuple[int, int]
     rollouts_asked: int
     sampling: Literal["plain", "stratified"] = "plain"
-    refresh_reason: str = "fixed"
+    refresh_reason: RefreshReason = "fixed"
 
     def snapshot(self, clusterer: Clusterer) -> Snapshot:
         """Summarise each horizon (clustering is the slow part: call it in a thread)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from planner.config import PlanConfig
 from planner.engine.protocol import TokenLogprob
 from planner.main_text import MainText
+from planner.plan import RefreshReason
 
 # Top-1 probability from which the next token is nearly certain: the plan after it is
 # nearly the plan before it, and carried rollouts cover most of it.
@@ -28,7 +29,7 @@ class Decision:
     """The rollouts one refresh gathers and the reason (``Snapshot.refresh_reason``)."""
 
     rollouts: int
-    reason: str
+    reason: RefreshReason
 
 
 def next_token_entropy(next_token: TokenLogprob) -> tuple[float, float]:
@@ -52,7 +53,7 @@ def decide(config: PlanConfig, main: MainText, position: int) -> Decision | None
         return Decision(k, "adaptive: no next-token distribution")
     top1, entropy = next_token_entropy(lp)
     if top1 >= CERTAIN:
-        return Decision(-(-k // 2), f"adaptive: next token nearly certain (p={top1:.2f})")
+        return Decision(-(-k // 2), "adaptive: next token nearly certain")
     if entropy >= BRANCHING:
-        return Decision(2 * k, f"adaptive: text branches (entropy {entropy:.2f} nats)")
-    return Decision(k, f"adaptive: usual (entropy {entropy:.2f} nats)")
+        return Decision(2 * k, "adaptive: text branches")
+    return Decision(k, "adaptive: usual")

@@ -17,6 +17,7 @@ that plan is revealed.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -34,6 +35,9 @@ from planner.plan import NextTurn, Plan, PlanResult
 from planner.planned_request import Keeper, Messages, PlannedRequest, choice_plan_id, result_of
 from planner.store import PlanRecord, PlanStore
 from planner.user_reply import assistant_turn_ids, user_reply
+
+log = logging.getLogger(__name__)
+SETTLE_WAIT = 10.0  # seconds ``close`` waits for plans still being stored before it closes
 
 
 def _ignore(operation: str) -> None:
@@ -252,7 +256,12 @@ class Planner:
         requests at shutdown)."""
         self.keeper.keep_cancelled = True
 
-    async def close(self) -> None:
+    async def close(self, settle_wait: float = SETTLE_WAIT) -> None:
+        """Close the store once the plans of ended requests are written (requests cancelled
+        at shutdown store theirs in tasks of their own), waiting ``settle_wait`` s at most."""
+        unsettled = await self.keeper.settled(settle_wait)
+        if unsettled:
+            log.warning("closing the plan store with %d plan writes unfinished", unsettled)
         await self.store.close()
 
 

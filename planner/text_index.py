@@ -8,8 +8,11 @@ import bisect
 class TextIndex:
     """Text grown from (tokens, text) deltas, with offsets known at every delta edge.
 
-    A delta usually carries one token; when it carries several, positions inside it
-    map to the delta's end (conservative: a boundary is never placed early).
+    A delta usually carries one token; when it carries several, the text inside it is not
+    split between them. Both maps are conservative: ``offset_at`` a position inside the
+    delta is the delta's start (text of later tokens never counts as before a refresh
+    point: a refresh never sees its future), ``tokens_to_cover`` an offset inside it is
+    the delta's end (a boundary is never placed early).
     """
 
     def __init__(self) -> None:
@@ -30,7 +33,8 @@ class TextIndex:
         self._chars.append(len(self.text))
 
     def offset_at(self, tokens: int) -> int:
-        """Characters of text produced by the first ``tokens`` tokens."""
+        """Characters of text the first ``tokens`` tokens surely produced: the offset of the
+        last delta edge at or before ``tokens`` (inside a multi-token delta, its start)."""
         i = bisect.bisect_right(self._tokens, tokens) - 1
         return self._chars[max(i, 0)]
 

@@ -12,6 +12,18 @@ from planner.engine.model_cache import default_model_dir, prepare_default_model,
 from server.engine_args import DefaultsFormatter, add_engine_args, engine_config
 from server.serve_options import add_guard_args, guard_settings
 
+log = logging.getLogger(__name__)
+
+
+def _rollout_budget(args: argparse.Namespace) -> int | None:
+    """``--rollout-budget``, or its deprecated old name (with one warning)."""
+    old: int | None = args.max_rollouts_in_flight
+    if old is not None:
+        log.warning("--max-rollouts-in-flight is deprecated; use --rollout-budget")
+        return old
+    budget: int | None = args.rollout_budget
+    return budget
+
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
@@ -34,7 +46,7 @@ def _serve(args: argparse.Namespace) -> int:
             plan_limits=PlanLimits(
                 max_rollouts=args.max_rollouts,
                 max_lookahead_tokens=args.max_lookahead,
-                rollout_budget=args.rollout_budget,
+                rollout_budget=_rollout_budget(args),
                 allowed_horizons=tuple(h.strip() for h in args.horizons.split(",") if h.strip()),
             ),
             **guard_settings(args),
@@ -217,13 +229,18 @@ def build_parser() -> argparse.ArgumentParser:
     plans.add_argument(
         "--max-lookahead", type=int, default=limits.max_lookahead_tokens, help="largest lookahead"
     )
-    plans.add_argument(
+    budget = plans.add_mutually_exclusive_group()
+    budget.add_argument(
         "--rollout-budget",
-        "--max-rollouts-in-flight",
         type=int,
         help="rollouts decoding at once across all plans, shared max-min fairly; a plan "
         "whose share is short gets fewer rollouts per refresh, marked degraded "
         "(default: twice --max-rollouts)",
+    )
+    budget.add_argument(
+        "--max-rollouts-in-flight",
+        type=int,
+        help="deprecated: the old name of --rollout-budget (logs a warning)",
     )
     plans.add_argument(
         "--horizons",

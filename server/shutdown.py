@@ -5,8 +5,8 @@ and new requests get a 503 with ``Retry-After``; requests already admitted (runn
 queued) run on. When none is left, or ``grace`` seconds have passed, or a second signal
 arrives, whatever still runs is cancelled (each ends with an error, a stream with an
 error event and ``[DONE]``; its plan is stored as far as it got, marked ``cancelled``),
-then uvicorn stops: the lifespan closes the engine and the
-plan store, and the process exits 0.
+then uvicorn stops: the lifespan closes the engine and, once those plans are written
+(``Planner.close`` waits for them, within a bound), the plan store; the process exits 0.
 """
 
 from __future__ import annotations

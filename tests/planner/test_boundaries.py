@@ -9,6 +9,7 @@ from planner.boundaries import (
     BoundaryKind,
     first_end_after,
     paragraph_ends,
+    possible_end_after,
     sentence_ends,
 )
 from planner.boundary_tracker import BoundaryTracker
@@ -281,3 +282,10 @@ def test_unknown_kind_is_rejected() -> None:
         first_end_after("chapter", "a", "b", final=True)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown boundary kinds"):
         BoundaryTracker(kinds=("sentence", "turn"))
+
+
+def test_a_sentence_can_end_only_after_punctuation_or_a_line_break() -> None:
+    text = "Well, it's a cat-like thing\nthat sat. Then"
+    assert possible_end_after(text) == text.index("\n") + 1
+    assert possible_end_after(text, text.index("that")) == text.index(".") + 1
+    assert possible_end_after("no end here, 'really'") is None

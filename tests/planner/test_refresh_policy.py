@@ -25,19 +25,19 @@ def main_with(*probs: float) -> MainText:
 
 
 @pytest.mark.parametrize(
-    ("probs", "rollouts", "word"),
+    ("probs", "rollouts", "reason"),
     [
-        ((0.95, 0.05), 4, "certain"),
-        ((0.5, 0.3, 0.2), 8, "usual"),
-        ((0.1,) * 10, 16, "branches"),
+        ((0.95, 0.05), 4, "adaptive: next token nearly certain"),
+        ((0.5, 0.3, 0.2), 8, "adaptive: usual"),
+        ((0.1,) * 10, 16, "adaptive: text branches"),
     ],
 )
 def test_adaptive_spends_by_the_next_token_distribution(
-    probs: tuple[float, ...], rollouts: int, word: str
+    probs: tuple[float, ...], rollouts: int, reason: str
 ) -> None:
     decision = decide(PlanConfig(rollouts=8, refresh_policy="adaptive"), main_with(*probs), 0)
     assert decision is not None
-    assert decision.rollouts == rollouts and word in decision.reason
+    assert decision.rollouts == rollouts and decision.reason == reason
 
 
 def test_fixed_is_k_at_once_and_adaptive_waits_for_the_next_token() -> None:
@@ -46,7 +46,7 @@ def test_fixed_is_k_at_once_and_adaptive_waits_for_the_next_token() -> None:
     assert decide(PlanConfig(rollouts=8, refresh_policy="adaptive"), empty, 0) is None
     empty.finished = True
     late = decide(PlanConfig(rollouts=8, refresh_policy="adaptive"), empty, 0)
-    assert late is not None and late.rollouts == 8
+    assert late is not None and late.rollouts == 8 and late.reason == "adaptive: no next token"
 
 
 def test_entropy_counts_the_unreported_rest_as_one_outcome() -> None:
@@ -75,5 +75,5 @@ async def test_snapshots_say_why_they_gathered_what_they_did() -> None:
                 h.fresh_rollouts + h.carried_rollouts,
                 event.snapshot.refresh_reason,
             )
-    assert seen[0][0] == 4 and "certain" in seen[0][1]
-    assert seen[1][0] == 8 and "usual" in seen[1][1]
+    assert seen[0] == (4, "adaptive: next token nearly certain")
+    assert seen[1] == (8, "adaptive: usual")

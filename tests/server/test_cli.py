@@ -24,6 +24,18 @@ def test_serve_rejects_a_bad_store_url() -> None:
     assert r.returncode == 2 and "Traceback" not in r.stderr
 
 
+def test_the_old_name_of_rollout_budget_still_works_and_warns_once() -> None:
+    # 0 is refused by the limits: the value reached them under its old name.
+    old = _run("serve", "--model", "org/model", "--max-rollouts-in-flight", "0")
+    assert old.returncode == 2 and "rollout_budget" in old.stderr, old.stderr
+    assert old.stderr.count("--max-rollouts-in-flight is deprecated") == 1
+    new = _run("serve", "--model", "org/model", "--rollout-budget", "0")
+    assert new.returncode == 2 and "rollout_budget" in new.stderr
+    assert "deprecated" not in new.stderr
+    both = _run("serve", "--rollout-budget", "8", "--max-rollouts-in-flight", "8")
+    assert both.returncode == 2 and "not allowed with" in both.stderr
+
+
 def test_model_check_reports_the_prepared_model() -> None:
     r = _run("model", "prepare", "--check")
     assert r.returncode == 0, r.stdout + r.stderr

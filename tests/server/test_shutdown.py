@@ -14,6 +14,7 @@ import uvicorn
 from guarded_app import CHAT, guarded
 from markov_engine import MarkovEngine
 
+from planner.store import PlanRecord, PlanStore
 from server.shutdown import DrainingServer
 
 ROUTE = "/v1/chat/completions"
@@ -68,6 +69,46 @@ async def test_requests_aborted_at_the_end_of_the_grace_keep_their_plans_as_canc
             assert plan["cancelled"] is True and plan["finished"] is False
             assert 0 < plan["completion_tokens"] < LONG and plan["text"]
             assert plan["snapshots"] and plan["stored"] is True
+
+
+class SlowWrites:
+    """A real store whose writes take ``delay`` seconds (a busy Redis, a locked SQLite)."""
+
+    def __init__(self, store: PlanStore, delay: float) -> None:
+        self.store = store
+        self.delay = delay
+
+    async def put(self, record: PlanRecord) -> None:
+        await asyncio.sleep(self.delay)
+        await self.store.put(record)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+async def test_plans_cancelled_at_shutdown_are_stored_even_when_the_store_is_slow(
+    tmp_path: Path,
+) -> None:
+    """The server closes its store only once the cancelled plans are written."""
+    async with guarded(tmp_path, step_delay=0.005) as (app, http, engine):
+        keeper = app.state.planner.keeper
+        keeper.store = SlowWrites(keeper.store, delay=0.5)
+        adm = app.state.admission
+        runs = [
+            asyncio.create_task(http.post(ROUTE, json=_body("slow-json", stream=False))),
+            asyncio.create_task(http.post(ROUTE, json=_body("slow-sse", stream=True))),
+        ]
+        await _under_way(engine)
+        server = DrainingServer(uvicorn.Config(app), adm, grace=0.1)
+        server.start_drain()
+        await asyncio.gather(*runs)
+        while not server.should_exit:
+            await asyncio.sleep(0.02)
+    async with guarded(tmp_path) as (_, http, _engine):
+        for plan_id in ("slow-json", "slow-sse"):
+            r = await http.get(f"/v1/plans/{plan_id}")
+            assert r.status_code == 200, r.text
+            assert r.json()["cancelled"] is True
 
 
 async def test_a_client_that_leaves_before_shutdown_still_frees_its_plan_id(

@@ -169,7 +169,11 @@ class Snapshot(ForesightModel):
     sampling: str = "plain"
     """How this refresh drew its fresh rollouts: ``plain`` or ``stratified``."""
     refresh_reason: str = "fixed"
-    """Why this refresh gathered the rollouts it did (the refresh policy's reading)."""
+    """Why this refresh gathered the rollouts it did, one of: ``fixed`` (K, the default
+    policy); with the adaptive policy ``adaptive: next token nearly certain`` (K/2),
+    ``adaptive: text branches`` (2 K), ``adaptive: usual``, ``adaptive: no next token`` or
+    ``adaptive: no next-token distribution`` (K). A ``str``, not a closed type, so that a
+    newer server's reason still reads."""
 
 
 class Unit(ForesightModel):
