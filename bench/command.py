@@ -80,12 +80,13 @@ def run(
 
 
 def _load(args: argparse.Namespace, prompts: list[str], plan: dict[str, Any]) -> int:
-    from bench.http_load import run_load
+    from bench.http_load import compare_load, run_load
 
     # main() logs at INFO; httpx's per-request lines would scribble over the progress bar.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    run = run_load if args.no_baselines else compare_load
     report = asyncio.run(
-        run_load(
+        run(
             args.base_url or "http://127.0.0.1:8000",
             prompts,
             concurrency=args.concurrency,

@@ -31,6 +31,7 @@ class StreamResult:
     # (arrival, text_offset of the snapshot, the server's own refresh-to-snapshot seconds)
     snapshots: list[tuple[float, int, float]] = field(default_factory=list)
     chars: list[tuple[int, float]] = field(default_factory=list)  # (text length so far, arrival)
+    degraded: int = 0  # snapshots the server marked degraded (fewer rollouts than asked)
     error: str | None = None
 
     def snapshot_lags(self) -> list[float]:
@@ -77,6 +78,7 @@ async def stream_chat(client: httpx.AsyncClient, body: dict[str, Any]) -> Stream
                 if plan.get("type") == "snapshot":
                     snap = plan["snapshot"]
                     result.snapshots.append((now, snap["text_offset"], snap["latency_seconds"]))
+                    result.degraded += bool(snap.get("degraded"))
                 for choice in chunk.get("choices") or []:
                     text = (choice.get("delta") or {}).get("content") or ""
                     n = len(((choice.get("logprobs") or {}).get("content")) or [])
@@ -123,6 +125,9 @@ def _stats(results: Sequence[StreamResult], wall: float) -> dict[str, Any]:
         "snapshot_lag_seconds": summary([lag for r in ok for lag in r.snapshot_lags()]),
         "snapshot_latency_seconds": summary([s[2] for r in ok for s in r.snapshots]),
         "completion_seconds": summary([t.completion_seconds for t in timings]),
+        "snapshots": sum(len(r.snapshots) for r in ok),
+        "degraded_snapshots": sum(r.degraded for r in ok),
+        "streams_without_snapshots": sum(not r.snapshots for r in ok),
     }
 
 
@@ -175,6 +180,48 @@ async def run_load(
         wall = time.perf_counter() - start
         bar.close()
     return {"base_url": base_url, "concurrency": concurrency, "plan": plan, **_stats(results, wall)}
+
+
+async def compare_load(
+    base_url: str,
+    prompts: Sequence[str],
+    *,
+    concurrency: int,
+    requests: int,
+    max_tokens: int,
+    plan: dict[str, Any],
+    seed: int = 0,
+    progress: bool = True,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> dict[str, Any]:
+    """The planned load beside its two baselines, one after the other on the same server:
+    the same requests without a plan at the same concurrency (what the plan costs the
+    text), and planned streams one at a time (how far a plan trails when it is alone).
+
+    The ratios are the issue's load targets: main-text ITL planned / plain at the same
+    concurrency, and snapshot lag p90 at ``concurrency`` / single stream.
+    """
+    common = {"max_tokens": max_tokens, "seed": seed, "progress": progress, "transport": transport}
+    plain = await run_load(
+        base_url, prompts, concurrency=concurrency, requests=requests, plan=None, **common
+    )
+    single = await run_load(
+        base_url, prompts, concurrency=1, requests=min(requests, concurrency), plan=plan, **common
+    )
+    planned = await run_load(
+        base_url, prompts, concurrency=concurrency, requests=requests, plan=plan, **common
+    )
+    itl, plain_itl = planned["itl_seconds"], plain["itl_seconds"]
+    lag, single_lag = planned["snapshot_lag_seconds"], single["snapshot_lag_seconds"]
+    return {
+        **planned,
+        "baselines": {"plain": plain, "single": single},
+        "ratios": {
+            "itl_mean_vs_plain": ratio(itl["mean"], plain_itl["mean"]),
+            "itl_p90_vs_plain": ratio(itl["p90"], plain_itl["p90"]),
+            "snapshot_lag_p90_vs_single": ratio(lag["p90"], single_lag["p90"]),
+        },
+    }
 
 
 async def _sequential(

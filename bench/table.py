@@ -172,8 +172,27 @@ def render_load(load: dict[str, Any], console: Console | None = None) -> None:
     ):
         table.add_row(name, _pair(load[key], ms))
     table.add_row("tokens/s (all streams)", _num(load["tokens_per_second"], 1))
+    table.add_row("snapshots (degraded)", f"{load['snapshots']} ({load['degraded_snapshots']})")
+    table.add_row("streams without a snapshot", str(load["streams_without_snapshots"]))
     table.add_row("errors", str(load["errors"]))
     console.print(table)
+    baselines, ratios = load.get("baselines"), load.get("ratios")
+    if not baselines or not ratios:
+        return
+    side = Table(title="beside the baselines (same server, one after the other)")
+    for column in ("", "plain streams", "planned, one at a time", "planned"):
+        side.add_column(column, justify="right")
+    runs = (baselines["plain"], baselines["single"], load)
+    side.add_row("requests / at once", *(f"{r['requests']} / {r['concurrency']}" for r in runs))
+    side.add_row("ITL ms p50 / p90", *(_pair(r["itl_seconds"], True) for r in runs))
+    lags = (_pair(r["snapshot_lag_seconds"], False) for r in runs)
+    side.add_row("snapshot lag s p50 / p90", *lags)
+    console.print(side)
+    console.print(
+        f"ITL planned / plain: mean {_num(ratios['itl_mean_vs_plain'], 2)}, "
+        f"p90 {_num(ratios['itl_p90_vs_plain'], 2)}; snapshot lag p90 at "
+        f"{load['concurrency']} / alone: {_num(ratios['snapshot_lag_p90_vs_single'], 2)}"
+    )
 
 
 def write_json(report: dict[str, Any], path: str | Path) -> None:

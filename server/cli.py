@@ -160,6 +160,10 @@ def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     load.add_argument("--base-url", help="server URL (default http://127.0.0.1:8000)")
     load.add_argument("--concurrency", type=int, default=4, help="streams at once")
     load.add_argument("--requests", type=int, help="total requests (default 2 x concurrency)")
+    load.add_argument(
+        "--no-baselines", action="store_true",
+        help="skip the plain streams and the one-at-a-time planned streams run beside the load",
+    )  # fmt: skip
     add_engine_args(bench)
     bench.set_defaults(func=_bench, gpu_memory_utilization=0.15)
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 
 import httpx
 import pytest
+from rich.console import Console
 
-from bench.http_load import StreamResult, chat_body, run_load, stream_chat
+from bench.http_load import StreamResult, chat_body, compare_load, run_load, stream_chat
 from bench.stats import Timing
+from bench.table import render_load
 
 
 def _chunk(content: str | None = None, tokens: int = 1, plan: dict | None = None) -> str:
@@ -92,3 +95,49 @@ def test_load_mode_reports_percentiles_and_errors() -> None:
     assert report["ttft_seconds"]["p50"] is not None
     assert report["snapshot_latency_seconds"]["p50"] == pytest.approx(0.25)
     assert report["snapshot_lag_seconds"]["p90"] is not None
+
+
+def test_load_is_compared_with_plain_streams_and_a_lone_plan() -> None:
+    """The planned run, the same requests without a plan, and planned streams one at a
+    time: the plain ones send no plan, and degraded snapshots are counted."""
+    sent: list[bool] = []
+    degraded = {"type": "snapshot", "snapshot": {**_snapshot(5)["snapshot"], "degraded": True}}
+    planned_stream = STREAM.replace(_chunk(plan=_snapshot(5)), _chunk(plan=degraded))
+    plain_stream = "".join([_chunk("Hello", tokens=2), _chunk(" world."), "data: [DONE]\n\n"])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/models":
+            return httpx.Response(200, json={"data": [{"id": "m"}]})
+        planned = "plan" in json.loads(request.content)
+        sent.append(planned)
+        text = planned_stream if planned else plain_stream
+        return httpx.Response(200, text=text, headers={"content-type": "text/event-stream"})
+
+    report = asyncio.run(
+        compare_load(
+            "http://test",
+            ["hi"],
+            concurrency=3,
+            requests=5,
+            max_tokens=8,
+            plan={"rollouts": 2},
+            progress=False,
+            transport=httpx.MockTransport(handler),
+        )
+    )
+    plain, single = report["baselines"]["plain"], report["baselines"]["single"]
+    assert sent == [False] * 5 + [True] * 3 + [True] * 5  # plain, one at a time, planned
+    assert (plain["requests"], plain["concurrency"], plain["snapshots"]) == (5, 3, 0)
+    assert (single["requests"], single["concurrency"]) == (3, 1)
+    assert (report["snapshots"], report["degraded_snapshots"]) == (10, 5)
+    assert report["streams_without_snapshots"] == 0 and report["errors"] == 0
+    assert set(report["ratios"]) == {
+        "itl_mean_vs_plain",
+        "itl_p90_vs_plain",
+        "snapshot_lag_p90_vs_single",
+    }
+    console = Console(file=io.StringIO(), width=120)
+    render_load(report, console)
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "snapshots (degraded)" in shown and "10 (5)" in shown
+    assert "ITL planned / plain" in shown and "planned, one at a time" in shown
