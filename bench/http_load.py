@@ -10,6 +10,7 @@ dependency. Requests ask for ``logprobs`` so each chunk says how many tokens it 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from collections.abc import Sequence
@@ -201,16 +202,13 @@ async def compare_load(
     The ratios are the issue's load targets: main-text ITL planned / plain at the same
     concurrency, and snapshot lag p90 at ``concurrency`` / single stream.
     """
-    common = {"max_tokens": max_tokens, "seed": seed, "progress": progress, "transport": transport}
-    plain = await run_load(
-        base_url, prompts, concurrency=concurrency, requests=requests, plan=None, **common
-    )
-    single = await run_load(
-        base_url, prompts, concurrency=1, requests=min(requests, concurrency), plan=plan, **common
-    )
-    planned = await run_load(
-        base_url, prompts, concurrency=concurrency, requests=requests, plan=plan, **common
-    )
+    load = functools.partial(
+        run_load, base_url, prompts,
+        max_tokens=max_tokens, seed=seed, progress=progress, transport=transport,
+    )  # fmt: skip
+    plain = await load(concurrency=concurrency, requests=requests, plan=None)
+    single = await load(concurrency=1, requests=min(requests, concurrency), plan=plan)
+    planned = await load(concurrency=concurrency, requests=requests, plan=plan)
     itl, plain_itl = planned["itl_seconds"], plain["itl_seconds"]
     lag, single_lag = planned["snapshot_lag_seconds"], single["snapshot_lag_seconds"]
     return {
