@@ -43,6 +43,7 @@ def test_a_path_that_exists_is_a_directory_even_if_shaped_like_an_id(
         EngineConfig(model="org/file")
 
 
+@pytest.mark.engine  # imports vLLM to build its AsyncEngineArgs (a `not engine` run has no vLLM)
 def test_a_hub_id_reaches_vllm_unchanged_and_names_the_model() -> None:
     config = EngineConfig(model=HUB_ID, kv_cache_memory_bytes=2**28)
     assert config.name == HUB_ID  # vLLM's own default served name for an id
