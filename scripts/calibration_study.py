@@ -51,12 +51,6 @@ CHAINS: dict[str, tuple[str, str, float, int]] = {
 }
 
 
-def proportional(counts: Sequence[int]) -> tuple[list[float], float]:
-    """Chao & Shen: p_i = C k_i / n."""
-    n, c = sum(counts), coverage(counts)
-    return [c * k / n for k in counts], 1.0 - c
-
-
 def absolute_to_coverage(counts: Sequence[int]) -> tuple[list[float], float]:
     """Absolute discounting with the unseen mass 1 - C: p_i = k_i / n - (1 - C) / S."""
     n, c, s = sum(counts), coverage(counts), len(counts)
@@ -74,7 +68,7 @@ def pitman_yor(counts: Sequence[int]) -> tuple[list[float], float]:
 
 def halfway(counts: Sequence[int]) -> tuple[list[float], float]:
     """Half proportional, half absolute discounting to 1 - C."""
-    a, novel = proportional(counts)
+    a, novel = adjusted_probabilities(counts)
     b, _ = absolute_to_coverage(counts)
     return [(x + y) / 2 for x, y in zip(a, b, strict=True)], novel
 
@@ -86,8 +80,7 @@ def krichevsky_trofimov(counts: Sequence[int]) -> tuple[list[float], float]:
 
 
 ESTIMATORS: dict[str, Estimator] = {
-    "product": adjusted_probabilities,
-    "C k/n": proportional,
+    "product C k/n": adjusted_probabilities,
     "abs->1-C": absolute_to_coverage,
     "half": halfway,
     "PY d=f1/(f1+2f2)": pitman_yor,
@@ -126,8 +119,11 @@ def study(plans_per_chain: int) -> None:
     populations = {name: [law] for name, law in laws.items()}
     populations["mix of STATES (the test's)"] = [laws[f"sent{s.strip() or s}"] for s in STATES]
     populations["mix of all chains above"] = list(laws.values())
+    single: dict[str, list[Plan]] = {}
     for name, pop in populations.items():
         plans = draw_plans(pop, plans_per_chain, seed=7)
+        if name in laws:
+            single[name] = plans
         outcomes = [p.match.outcome for p in plans]
         truth = [p.truth for p in plans]
         unseen = np.mean([p.truth[-1] for p in plans])
@@ -139,9 +135,9 @@ def study(plans_per_chain: int) -> None:
         )
         for est_name, est in ESTIMATORS.items():
             pred = forecasts(plans, est)
-            if est_name == "product":
+            if est_name == "product C k/n":
                 assert all(np.allclose(a, p.match.probs) for a, p in zip(pred, plans, strict=True))
-            if est_name in ("C k/n", "abs->1-C"):
+            if est_name in ("product C k/n", "abs->1-C"):
                 print(f"  {est_name}:")
                 table(pred, plans)
             stat, df, p_pred = reliability_gof(pred, pred, outcomes)
@@ -155,6 +151,23 @@ def study(plans_per_chain: int) -> None:
                 f"{flag}  vs true p={p_tr:7.3g}  ECE={ece:.4f}  log={logs:.4f}  "
                 f"novel={novel:.3f} (true {unseen:.3f})"
             )
+    profiles(single)
+
+
+def profiles(single: dict[str, list[Plan]], shown: int = 6, least: int = 50) -> None:
+    """The same counts mean different truths on different chains: no function of the
+    counts can be calibrated on each of them."""
+    truth: dict[tuple[int, ...], dict[str, list[float]]] = {}
+    for name, plans in single.items():
+        for p in plans:
+            truth.setdefault(tuple(p.counts), {}).setdefault(name, []).append(p.truth[0])
+    common = sorted(truth, key=lambda k: -sum(map(len, truth[k].values())))[:shown]
+    print("\n== true probability of the most-seen cluster, per count profile and chain")
+    for key in common:
+        cells = [
+            f"{n} {np.mean(v):.2f} (n={len(v)})" for n, v in truth[key].items() if len(v) >= least
+        ]
+        print(f"  {key}: " + "; ".join(cells))
 
 
 def false_alarms(seeds: int, reps: int) -> None:
