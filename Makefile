@@ -26,8 +26,9 @@ typecheck: setup
 system-packages:
 	@scripts/ensure-system-packages.sh
 
+# The 30 slowest tests are listed at the end, so a CI log shows where the suite's time goes.
 pytest: model system-packages
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --durations=30 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
