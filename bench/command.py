@@ -29,6 +29,7 @@ def run(
 ) -> int:
     """Run the subcommand; ``engine_config`` turns the engine arguments into a config (it may
     prepare the default model). Bad input exits 2 before any engine starts."""
+    began = time.perf_counter()
     try:
         prompts = options.load_prompts(args.prompts)
         # Load mode plans one configuration: the server's default horizons unless given.
@@ -60,6 +61,12 @@ def run(
         return 2
     if args.quick:
         settings = options.quick_settings(settings, args.max_tokens, args.sweep_tokens)
+    budget = args.time_budget if args.time_budget is not None else (
+        options.QUICK_TIME_BUDGET if args.quick else None
+    )  # fmt: skip
+    if budget is not None:
+        settings.deadline = began + budget
+        settings.extra["time_budget_seconds"] = budget
     report = run_on_new_engine(engine, settings, args.clustering)
     if args.vllm_openai:  # after the bench engine is shut down: one engine at a time
         from bench.http_load import compare_servers

@@ -24,6 +24,9 @@ QUICK_SWEEP_TOKENS = 24
 QUICK_TOKEN_REFRESH_TOKENS = 16
 QUICK_PLAN_ERROR_PREFIXES = 1  # per prompt
 QUICK_PLAN_ERROR_REPEATS = 3
+# --quick ends within this many seconds of its start, engine start included: a stage that
+# would not fit is skipped and named (the slow AVX2 kind of machine).
+QUICK_TIME_BUDGET = 300.0
 
 
 def parse_refresh(value: str) -> Literal["sentence", "token"] | int:

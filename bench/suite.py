@@ -47,6 +47,7 @@ class BenchSettings:
     temperature: float = 1.0
     sweep_batches: Sequence[int] = SWEEP_BATCHES
     sweep_tokens: int = 64
+    sweep_prompt: str = SWEEP_PROMPT
     naive: NaiveMode = "auto"
     naive_only_for_targets: bool = False  # --quick: naive only where a target needs speedup
     token_refresh_tokens: int | None = None  # max_tokens where refresh="token" (None: same)
@@ -55,6 +56,37 @@ class BenchSettings:
     plan_error_prefixes: int = 2
     plan_error_repeats: int = 3
     reference_rollouts: int = plan_error.REFERENCE_ROLLOUTS
+    # A ``time.perf_counter()`` by which the run must end (--quick: 5 minutes from the
+    # command's start, engine start included); a stage that would end past it is skipped.
+    deadline: float | None = None
+
+
+@dataclass
+class StageClock:
+    """Which stages fit before the deadline: a stage starts only if the time left is at
+    least the mean time of the stages so far (the first always starts)."""
+
+    deadline: float | None
+    say: Callable[[str], None]
+    took: list[float] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def allows(self, stage: str) -> bool:
+        if self.deadline is None or not self.took:
+            return True
+        need = sum(self.took) / len(self.took)
+        left = self.deadline - time.perf_counter()
+        if left >= need:
+            return True
+        self.skipped.append(stage)
+        self.say(
+            f"{stage}: skipped, {max(left, 0):.0f} s left of the time budget and a stage "
+            f"takes {need:.0f} s (--time-budget to change it)"
+        )
+        return False
+
+    def timed(self, began: float) -> None:
+        self.took.append(time.perf_counter() - began)
 
 
 def _wants_naive(settings: BenchSettings, config: PlanConfig) -> bool:
@@ -87,26 +119,35 @@ async def run_bench(
     await asyncio.to_thread(clusterer.cluster, ["warm", "up"])
 
     say(f"limit: calibration sweep at batches {list(settings.sweep_batches)}")
-    sweep = await measure.sweep(
-        engine, chat_ids(engine, SWEEP_PROMPT), settings.sweep_batches, settings.sweep_tokens
-    )
-    runs = [
-        await _measure_config(engine, settings, c, prompts, base, clusterer, sweep, say)
-        for c in settings.configs
-    ]
+    sweep_ids = chat_ids(engine, settings.sweep_prompt)
+    sweep = await measure.sweep(engine, sweep_ids, settings.sweep_batches, settings.sweep_tokens)
+    # The plan-error stage runs after the first configuration (the targets' own), so that a
+    # time budget that cuts the run short keeps the two most asked-for results.
+    clock = StageClock(settings.deadline, say)
+    runs: list[dict[str, Any]] = []
     errors = None
-    if settings.plan_error_prefixes > 0 and settings.plan_error_repeats > 0:
-        errors = await plan_error.measure(
-            engine,
-            prompts,
-            base,
-            plan_error.settings(settings.configs[0]),
-            clusterer,
-            per_prompt=settings.plan_error_prefixes,
-            repeats=settings.plan_error_repeats,
-            reference_rollouts=settings.reference_rollouts,
-            say=say,
-        )
+    for index, config in enumerate(settings.configs):
+        if clock.allows(_name(config)):
+            stage = time.perf_counter()
+            run = await _measure_config(
+                engine, settings, config, prompts, base, clusterer, sweep, say
+            )
+            runs.append(run)
+            clock.timed(stage)
+        if index == 0 and _wants_plan_error(settings) and clock.allows("plan error"):
+            stage = time.perf_counter()
+            errors = await plan_error.measure(
+                engine,
+                prompts,
+                base,
+                plan_error.settings(settings.configs[0]),
+                clusterer,
+                per_prompt=settings.plan_error_prefixes,
+                repeats=settings.plan_error_repeats,
+                reference_rollouts=settings.reference_rollouts,
+                say=say,
+            )
+            clock.timed(stage)
     report = {
         "version": 1,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -138,6 +179,7 @@ async def run_bench(
         },
         "runs": runs,
         "plan_error": errors,
+        "skipped_stages": clock.skipped,
     }
     report["targets"] = check_targets(runs)
     report["bench_seconds"] = time.perf_counter() - began
@@ -154,7 +196,7 @@ async def _measure_config(
     sweep: Sequence[SweepPoint],
     say: Callable[[str], None],
 ) -> dict[str, Any]:
-    name = f"K={config.rollouts} horizons={','.join(config.horizons)} refresh={config.refresh}"
+    name = _name(config)
     with_naive = _wants_naive(settings, config)
     plains, planneds, collisions, naives = [], [], [], []
     identical = 0
@@ -181,6 +223,14 @@ async def _measure_config(
     return build_run(
         config, plains, planneds, collisions, sweep, naives if with_naive else None, identical
     )
+
+
+def _name(config: PlanConfig) -> str:
+    return f"K={config.rollouts} horizons={','.join(config.horizons)} refresh={config.refresh}"
+
+
+def _wants_plan_error(settings: BenchSettings) -> bool:
+    return settings.plan_error_prefixes > 0 and settings.plan_error_repeats > 0
 
 
 def machine() -> dict[str, Any]:

@@ -111,6 +111,12 @@ def render(report: dict[str, Any], console: Console | None = None) -> None:
         render_plan_error(report["plan_error"], console)
     if report.get("servers"):
         render_servers(report["servers"], console)
+    if report.get("skipped_stages"):
+        budget = report.get("settings", {}).get("time_budget_seconds")
+        console.print(
+            f"[yellow]skipped to end within the time budget ({budget} s):[/] "
+            + "; ".join(report["skipped_stages"])
+        )
     load = (report.get("machine") or {}).get("load_average")
     if load:
         console.print(f"load average {load[0]:.2f} on {report['machine']['cpus']} CPUs")

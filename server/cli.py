@@ -142,7 +142,12 @@ def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     bench.add_argument("--json", metavar="PATH", help="write the report here")
     bench.add_argument(
         "--quick", action="store_true",
-        help="2 prompts, 48 tokens, naive only where a target needs it (< 3 minutes)",
+        help="2 prompts, 32 tokens, naive only where a target needs it, within --time-budget",
+    )  # fmt: skip
+    bench.add_argument(
+        "--time-budget", type=float, metavar="SECONDS",
+        help="end within this long, engine start included: stages that would not fit are "
+        "skipped and named (default: 300 with --quick, none otherwise)",
     )  # fmt: skip
     bench.add_argument("--sweep-batches", default="1,2,4,8,16,32,64")
     bench.add_argument("--sweep-tokens", type=int, help="tokens per sweep request (default 64)")

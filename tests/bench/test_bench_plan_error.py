@@ -86,3 +86,44 @@ async def test_measure_on_the_chain_reports_every_setting() -> None:
     for row in rows.values():
         assert row["plans"] == 6 and 0 <= row["plan_error"] < 2 and row["rollout_tokens"] > 0
     assert rows["default"]["error_x_tokens_ratio"] == pytest.approx(1.0)
+
+
+async def test_a_time_budget_keeps_the_first_configuration_and_the_plan_error() -> None:
+    """run_bench on the synthetic engine: the plan-error stage comes right after the first
+    configuration, and once the budget is spent the rest are skipped and named."""
+    import time
+
+    from markov_engine import MarkovEngine
+
+    from bench.suite import run_bench
+
+    engine = MarkovEngine()
+    plans = configs(None, None, rollouts=4, max_lookahead_tokens=8, clustering="text")
+    settings_ = BenchSettings(
+        configs=plans,
+        prompts=[" The cat"],
+        max_tokens=8,
+        sweep_batches=(1, 5),
+        sweep_tokens=4,
+        sweep_prompt=" The dog ran",
+        plan_error_prefixes=1,
+        plan_error_repeats=2,
+        reference_rollouts=8,
+        deadline=time.perf_counter() + 3600,
+    )
+    said: list[str] = []
+    whole = await run_bench(engine, settings_, TEXT, said.append)
+    assert len(whole["runs"]) == len(plans) == 3 and whole["skipped_stages"] == []
+    stages = [s.split(":")[0] for s in said if "prompt 1/1" in s]
+    assert stages[1] == "plan error"  # right after the first configuration
+
+    settings_.deadline = time.perf_counter()  # spent: only the first stage runs
+    said.clear()
+    cut = await run_bench(engine, settings_, TEXT, said.append)
+    assert [r["horizons"] for r in cut["runs"]] == [["sentence"]] and cut["plan_error"] is None
+    assert cut["skipped_stages"] == [
+        "plan error",
+        "K=4 horizons=sentence,paragraph,turn refresh=sentence",
+        "K=4 horizons=sentence refresh=token",
+    ]
+    assert sum("skipped" in s for s in said) == 3
