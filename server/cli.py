@@ -160,6 +160,8 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from bench.eval.settings import DEFAULT_CONCURRENCY  # a constant: no engine, no matplotlib
+
     ev = sub.add_parser(
         "eval",
         formatter_class=DefaultsFormatter,
@@ -185,6 +187,11 @@ def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ev.add_argument(
         "--no-ceiling", action="store_true", help="skip the second set of K rollouts (faster)"
     )
+    ev.add_argument(
+        "--concurrency", type=int, default=DEFAULT_CONCURRENCY,
+        help="conversations planned at once on the engine (it batches their rollouts); "
+        "rows do not depend on it, so a stopped run may continue with another value",
+    )  # fmt: skip
     add_engine_args(ev)
     ev.set_defaults(func=_eval, gpu_memory_utilization=0.15)
 
