@@ -167,7 +167,8 @@ def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         formatter_class=DefaultsFormatter,
         help="plan a set of conversations and report what the plans show",
         description="Plan each conversation (the default set ships with Foresight), score "
-        "every horizon against climatology, persistence and a second set of K rollouts, and "
+        "every horizon against climatology (the other conversations' endings), persistence "
+        "and a second set of K rollouts, and "
         "write report.json, PNG figures and report.html to --out. Rows are appended to "
         "results.jsonl as they finish: run the same command again to continue a stopped run.",
     )
