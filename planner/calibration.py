@@ -7,7 +7,7 @@ the index of what came. Each probability is one (p, came) pair of the reliabilit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -78,15 +78,33 @@ def skill(scores: Sequence[float], reference: Sequence[float]) -> float | None:
 
 
 def bootstrap(
-    items: Sequence[_T], statistic: Callable[[Sequence[_T]], float | None]
+    items: Sequence[_T],
+    statistic: Callable[[Sequence[_T]], float | None],
+    groups: Sequence[Hashable] | None = None,
 ) -> list[float] | None:
-    """95% percentile interval of ``statistic`` over resamples of ``items`` (fixed seed)."""
-    if len(items) < 2:
+    """95% percentile interval of ``statistic`` over resamples of ``items`` (fixed seed).
+
+    Without ``groups`` every item is drawn on its own. With ``groups`` (one label per item,
+    e.g. the conversation it came from) it is a cluster bootstrap: the distinct labels are
+    drawn with replacement and each draw brings all of its items, so items that move
+    together (predictions of one text) widen the interval as they should. Fewer than two
+    items (or groups) give None.
+    """
+    if groups is None:
+        clusters = [[item] for item in items]
+    else:
+        if len(groups) != len(items):
+            raise ValueError("bootstrap groups need one label per item")
+        by: dict[Hashable, list[_T]] = {}
+        for item, g in zip(items, groups, strict=True):
+            by.setdefault(g, []).append(item)
+        clusters = list(by.values())
+    if len(clusters) < 2:
         return None
     rng = np.random.default_rng(BOOTSTRAP_SEED)
     values = []
     for _ in range(BOOTSTRAP_DRAWS):
-        draw = [items[i] for i in rng.integers(0, len(items), len(items))]
+        draw = [x for i in rng.integers(0, len(clusters), len(clusters)) for x in clusters[i]]
         v = statistic(draw)
         if v is not None:
             values.append(v)

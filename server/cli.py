@@ -181,12 +181,15 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from bench.eval.settings import DEFAULT_CONCURRENCY  # a constant: no engine, no matplotlib
+
     ev = sub.add_parser(
         "eval",
         formatter_class=DefaultsFormatter,
         help="plan a set of conversations and report what the plans show",
         description="Plan each conversation (the default set ships with Foresight), score "
-        "every horizon against climatology, persistence and a second set of K rollouts, and "
+        "every horizon against climatology (the other conversations' endings), persistence "
+        "and a second set of K rollouts, and "
         "write report.json, PNG figures and report.html to --out. Rows are appended to "
         "results.jsonl as they finish: run the same command again to continue a stopped run.",
     )
@@ -206,6 +209,11 @@ def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ev.add_argument(
         "--no-ceiling", action="store_true", help="skip the second set of K rollouts (faster)"
     )
+    ev.add_argument(
+        "--concurrency", type=int, default=DEFAULT_CONCURRENCY,
+        help="conversations planned at once on the engine (it batches their rollouts); "
+        "rows do not depend on it, so a stopped run may continue with another value",
+    )  # fmt: skip
     add_engine_args(ev)
     ev.set_defaults(func=_eval, gpu_memory_utilization=0.15)
 

@@ -39,28 +39,35 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
 
+def is_foresight(s: Score, horizon: Horizon) -> bool:
+    """Whether a score measures foresight: a sentence or paragraph that closed the reply
+    does not (the end of a reply is easy to see coming; planner.comparison does the same)."""
+    return not (s.ends_reply and horizon in ("sentence", "paragraph"))
+
+
 def foresight_scores(scores: Sequence[Score], horizon: Horizon) -> list[Score]:
-    """The scores that measure foresight: a sentence or paragraph that closed the reply is
-    left out (the end of a reply is easy to see coming; planner.comparison does the same)."""
-    return [s for s in scores if not (s.ends_reply and horizon in ("sentence", "paragraph"))]
+    """The scores that measure foresight (``is_foresight``)."""
+    return [s for s in scores if is_foresight(s, horizon)]
 
 
-def visibility(scores: Sequence[Score], horizon: Horizon) -> dict[str, Any]:
+def visibility(scores: Sequence[Score], horizon: Horizon, groups: Sequence[str]) -> dict[str, Any]:
     """Per bin of tokens remaining: the plan's mean probability of what came and the energy
-    skill against climatology, with 95% bootstrap intervals; and ``visible_tokens``, the
-    most tokens before its end at which the ending is visible in every nearer bin."""
-    kept = foresight_scores(scores, horizon)
+    skill against climatology, with 95% bootstrap intervals over conversations (``groups``:
+    the conversation of each score); and ``visible_tokens``, the most tokens before its end
+    at which the ending is visible in every nearer bin."""
+    kept = [(g, s) for g, s in zip(groups, scores, strict=True) if is_foresight(s, horizon)]
     bins: list[dict[str, Any]] = []
     for i in range(len(EDGES)):
-        inside = [s for s in kept if _bin(s.realised_tokens) == i]
+        inside = [(g, s) for g, s in kept if _bin(s.realised_tokens) == i]
         if not inside:
             continue
-        p = [hit_probability(s) for s in inside]
-        pairs = [
-            (s.energy, s.energy_climatology)
-            for s in inside
+        p = [hit_probability(s) for _, s in inside]
+        paired = [
+            (g, (s.energy, s.energy_climatology))
+            for g, s in inside
             if s.energy is not None and s.energy_climatology is not None
         ]
+        pairs = [x for _, x in paired]
 
         def of(ps: Sequence[tuple[float, float]]) -> float | None:
             return skill([a for a, _ in ps], [b for _, b in ps])
@@ -71,10 +78,13 @@ def visibility(scores: Sequence[Score], horizon: Horizon) -> dict[str, Any]:
                 "lower": EDGES[i],
                 "upper": EDGES[i + 1] - 1 if i + 1 < len(EDGES) else None,
                 "n": len(inside),
+                "conversations": len({g for g, _ in inside}),
                 "probability": _mean(p),
-                "probability_interval": bootstrap(p, lambda xs: _mean(xs)),
+                "probability_interval": bootstrap(p, _mean, groups=[g for g, _ in inside]),
                 "energy_skill_climatology": of(pairs),
-                "energy_skill_climatology_interval": bootstrap(pairs, of),
+                "energy_skill_climatology_interval": bootstrap(
+                    pairs, of, groups=[g for g, _ in paired]
+                ),
             }
         )
     visible: int = 0

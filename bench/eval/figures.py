@@ -44,7 +44,7 @@ def skill(report: dict[str, Any], fig: Figure) -> None:
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(horizons))], horizons)
     ax.set_ylabel("energy-score skill (1 - ES / ES_baseline)")
-    ax.set_title("Skill per horizon, 95% bootstrap intervals")
+    ax.set_title("Skill per horizon, 95% bootstrap intervals over conversations")
     _legend(ax)
 
 

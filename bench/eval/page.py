@@ -59,8 +59,10 @@ img{{max-width:100%}}</style></head><body>
 <p>{conv["planned"]} conversations planned in {conv["seconds"]:.0f} s
 ({conv["completion_tokens"]} reply tokens, {conv["rollout_tokens"]} rollout tokens).
 Skill is the fair energy score's skill, 1 − ES/ES<sub>baseline</sub> (&gt; 0: better than the
-baseline), with 95% bootstrap intervals over predictions. "Visible ≤ tokens": the most tokens
-before its end at which the plan gives the ending that came more than ½ (0: never).</p>
+baseline), with 95% bootstrap intervals over conversations (a drawn conversation brings all
+its predictions). Climatology is the realised endings of the same horizon from every other
+conversation of the run (leave-one-out). "Visible ≤ tokens": the most tokens before its end
+at which the plan gives the ending that came more than ½ (0: never).</p>
 {_table(report)}
 {f"<h2>Failed</h2><ul>{failed}</ul>" if failed else ""}
 {"".join(imgs)}

@@ -1,5 +1,12 @@
-"""Plan each conversation on the engine and append its row: the plan as the planner
-reports it, and the ceiling's scores beside it. Nothing here aggregates."""
+"""Plan the conversations on the engine, several at once, and append each row as its
+conversation finishes: the plan as the planner reports it, and the ceiling's scores beside
+it. Nothing here aggregates.
+
+Invariant: a row depends on its conversation alone (its seeds are derived from the
+conversation's id, and no state passes between conversations; the climatology baseline is
+computed by the report, leave-one-out), so the order conversations are planned or finish
+in changes nothing but floating-point batch effects in the engine.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +24,6 @@ from bench.eval.prompts import EvalPrompt
 from bench.eval.results import Results
 from bench.eval.settings import FOLLOW_HORIZONS, EvalSettings
 from planner import Plan
-from planner.climatology import Climatology
 from planner.clustering import Clusterer
 from planner.engine.protocol import Delta, Engine, Sampling
 from planner.errors import InvalidRequestError
@@ -32,7 +38,6 @@ async def _planned(
     prompt: EvalPrompt,
     settings: EvalSettings,
     clusterer: Clusterer,
-    climatology: Climatology,
 ) -> tuple[list[int], Sampling, PlannedGeneration]:
     tok = engine.tokenizer
     prompt_ids = tok.encode_rendered(tok.render_chat(prompt.context, add_generation_prompt=True))
@@ -53,13 +58,10 @@ async def _planned(
             clusterer,
             sampling=sampling,
             user=user,
-            climatology=climatology,
         )
     else:
         config = settings.plan_config(prompt.horizons or settings.horizons)
-        gen = generate(
-            engine, prompt_ids, sampling, config, clusterer, request_id=rid, climatology=climatology
-        )
+        gen = generate(engine, prompt_ids, sampling, config, clusterer, request_id=rid)
     return prompt_ids, sampling, gen
 
 
@@ -68,11 +70,10 @@ async def plan_one(
     prompt: EvalPrompt,
     settings: EvalSettings,
     clusterer: Clusterer,
-    climatology: Climatology,
 ) -> dict[str, Any]:
     """One conversation's row: its plan, and (if asked) the ceiling's energy scores."""
     began = time.perf_counter()
-    prompt_ids, sampling, gen = await _planned(engine, prompt, settings, clusterer, climatology)
+    prompt_ids, sampling, gen = await _planned(engine, prompt, settings, clusterer)
     deltas: list[Delta] = []
     plan: Plan | None = None
     async for event in gen.events():
@@ -96,14 +97,13 @@ async def plan_one(
     }
 
 
-def refill(climatology: Climatology, rows: Sequence[dict[str, Any]]) -> None:
-    """A resumed run's climatology: the endings its finished rows realised, in run order."""
-    for row in rows:
-        if "plan" not in row:
-            continue
-        plan = Plan.model_validate(row["plan"])
-        for h in plan.config.horizons:
-            climatology.add(h, [s.realised for s in plan.scores if s.horizon == h])
+async def _row(
+    engine: Engine, prompt: EvalPrompt, settings: EvalSettings, clusterer: Clusterer
+) -> dict[str, Any]:
+    try:
+        return await plan_one(engine, prompt, settings, clusterer)
+    except InvalidRequestError as exc:
+        return {"id": prompt.id, "kind": prompt.kind, "mode": prompt.mode, "error": str(exc)}
 
 
 async def run_all(
@@ -113,25 +113,38 @@ async def run_all(
     clusterer: Clusterer,
     results: Results,
     progress: TextIO = sys.stderr,
+    concurrency: int = 1,
 ) -> None:
-    """Plan every conversation not yet in ``results``, appending each row as it finishes.
+    """Plan every conversation not yet in ``results``, ``concurrency`` at a time on the one
+    engine (it batches their rollouts), appending each row as it finishes, in any order.
 
     A conversation the engine refuses (too long for the context, say) gets a row with its
-    error, so the run goes on and the report says which one failed and why.
+    error, so the run goes on and the report says which one failed and why. If the run is
+    cancelled, conversations still being planned are dropped (planned again on resume).
     """
-    climatology = Climatology()
-    refill(climatology, results.rows)
+    if concurrency < 1:
+        raise ValueError("--concurrency must be at least 1")
     todo = [p for p in prompts if p.id not in results.done]
+    queue = list(reversed(todo))
     bar = tqdm(total=len(prompts), initial=len(prompts) - len(todo), file=progress, unit="conv")
-    try:
-        for prompt in todo:
-            bar.set_postfix_str(prompt.id)
-            try:
-                row = await plan_one(engine, prompt, settings, clusterer, climatology)
-            except InvalidRequestError as exc:
-                row = {"id": prompt.id, "kind": prompt.kind, "mode": prompt.mode, "error": str(exc)}
+    planning: list[str] = []
+
+    async def worker() -> None:
+        while queue:
+            prompt = queue.pop()
+            planning.append(prompt.id)
+            bar.set_postfix_str(",".join(planning))
+            row = await _row(engine, prompt, settings, clusterer)
+            planning.remove(prompt.id)
+            # One synchronous write: rows of conversations finishing together never interleave.
             results.append(row)
             bar.update(1)
-            await asyncio.sleep(0)
+
+    workers = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(todo)))]
+    try:
+        await asyncio.gather(*workers)  # the first error (or cancellation) stops the run
     finally:
+        for w in workers:
+            w.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
         bar.close()

@@ -13,6 +13,10 @@ from planner.config import Horizon
 # (the only ones with a real next user message).
 GENERATE_HORIZONS: tuple[Horizon, ...] = ("sentence", "paragraph", "turn")
 FOLLOW_HORIZONS: tuple[Horizon, ...] = ("user",)
+# Conversations planned at once on the one engine (``--concurrency``). Not part of
+# EvalSettings: it changes how fast rows come, not what they hold, so a run may be
+# continued with another value.
+DEFAULT_CONCURRENCY = 4  # measured: benchmarks/notes/eval-concurrency.md
 
 
 @dataclass(frozen=True)

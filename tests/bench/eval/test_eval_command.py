@@ -56,6 +56,14 @@ def test_an_unknown_horizon_on_the_command_line_exits_2(
     assert "--horizons: unknown horizon 'chapter'" in capsys.readouterr().err
 
 
+def test_a_concurrency_below_one_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(_args("--out", str(tmp_path), "--concurrency", "0"), _no_engine)
+    assert code == 2
+    assert capsys.readouterr().err.strip() == "foresight eval: --concurrency must be at least 1"
+
+
 def test_a_finished_run_writes_its_report_without_an_engine(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

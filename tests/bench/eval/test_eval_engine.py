@@ -34,9 +34,9 @@ def test_eval_on_the_real_engine(live: LiveServer, tmp_path: Path) -> None:
     settings = EvalSettings(rollouts=3, max_tokens=16, lookahead=12, refresh=4, clustering="text")
     results = Results(tmp_path / "out", settings.to_dict())
     progress = io.StringIO()
-    live.run(evaluate(live.engine, prompts, settings, TextClusterer(), results, progress))
+    live.run(evaluate(live.engine, prompts, settings, TextClusterer(), results, progress, 2))
 
-    assert [r["id"] for r in results.rows] == ["fact", "turn"]
+    assert sorted(r["id"] for r in results.rows) == ["fact", "turn"]  # both at once
     assert all("plan" in r for r in results.rows), results.rows
     page = write_outputs(results, prompts, settings, {})
     report = json.loads((tmp_path / "out" / "report.json").read_text())
