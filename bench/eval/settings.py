@@ -16,7 +16,7 @@ FOLLOW_HORIZONS: tuple[Horizon, ...] = ("user",)
 # Conversations planned at once on the one engine (``--concurrency``). Not part of
 # EvalSettings: it changes how fast rows come, not what they hold, so a run may be
 # continued with another value.
-DEFAULT_CONCURRENCY = 4  # measured: benchmarks/notes/eval-concurrency.md
+DEFAULT_CONCURRENCY = 4  # measured: docs/eval/concurrency.md
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """`foresight eval --concurrency N` on the real engine: wall and CPU seconds (this process and
 its children, vLLM's engine core among them) for the same conversations at each N.
 
-    PYTHONPATH=$PWD .venv/bin/python benchmarks/notes/eval_concurrency.py OUT 4 4,2,1 [OFFSET]
+    PYTHONPATH=$PWD .venv/bin/python scripts/eval_concurrency.py OUT 4 4,2,1 [OFFSET]
 
 plans 4 generated conversations of the default set (from OFFSET) at each level in turn, on
 one engine, after one untimed warm-up conversation; 24-token replies and lookahead, K = 8,
-a refresh every 8 tokens, embedding clustering, with the ceiling. Results: eval-concurrency.md.
+a refresh every 8 tokens, embedding clustering, with the ceiling. Results: docs/eval/concurrency.md.
 """
 
 from __future__ import annotations
