@@ -49,8 +49,10 @@ def skill(report: dict[str, Any], fig: Figure) -> None:
 
 
 def _legend(ax: Axes) -> None:
+    # loc given: matplotlib warns (an error under the tests' -W error) when its default
+    # "best" placement takes over a second, which a loaded machine can make it do.
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="best")
 
 
 def _grid(fig: Figure, n: int) -> list[Axes]:
