@@ -8,12 +8,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bench.stats import SweepPoint, Timing
 from planner.clustering import Clusterer
-from planner.config import PlanConfig
+from planner.config import Horizon, PlanConfig
 from planner.engine.protocol import Delta, Engine, Sampling
 from planner.events import PlanFinished, TextDelta
 from planner.generation import IMPLICIT_TOP_N, generate
@@ -155,16 +155,31 @@ async def _naive_rollout(
         stop=(),
         stop_token_ids=(),
     )
+    await follow_rollout(engine, r, prompt, params, horizons, position, lookahead)
+    return len(r.tokens)
+
+
+async def follow_rollout(
+    engine: Engine,
+    rollout: Rollout,
+    prompt: Sequence[int],
+    params: Sampling,
+    horizons: Iterable[Horizon],
+    position: int,
+    lookahead: int,
+) -> None:
+    """Decode ``rollout`` from ``prompt`` until every horizon's outcome is resolved (then
+    the stream is closed, which aborts the request) or the engine stops it."""
     eos = engine.tokenizer.eos_token_ids
-    stream = engine.generate(r.id, prompt, params)
+    wanted = tuple(horizons)
+    stream = engine.generate(rollout.id, list(prompt), params)
     try:
         async for delta in stream:
-            r.add(delta, eos)
-            if all(r.outcome(h, position, 0, lookahead).resolved for h in horizons):
-                break  # closing the stream aborts the request
+            rollout.add(delta, eos)
+            if all(rollout.outcome(h, position, 0, lookahead).resolved for h in wanted):
+                break
     finally:
         await stream.aclose()  # type: ignore[attr-defined]
-    return len(r.tokens)
 
 
 async def _drain(

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bench.measure import follow_rollout
 from planner import Plan
 from planner.clustering import Clusterer, representatives
 from planner.config import Horizon
@@ -61,16 +62,9 @@ async def _endings(
         stop=(),
         stop_token_ids=(),
     )
-    eos = engine.tokenizer.eos_token_ids
     async with slots:
-        stream = engine.generate(r.id, [*prompt_ids, *main.tokens[:position]], params)
-        try:
-            async for delta in stream:
-                r.add(delta, eos)
-                if all(r.outcome(h, position, 0, lookahead).resolved for h in horizons):
-                    break  # closing the stream aborts the request
-        finally:
-            await stream.aclose()  # type: ignore[attr-defined]
+        prompt = [*prompt_ids, *main.tokens[:position]]
+        await follow_rollout(engine, r, prompt, params, horizons, position, lookahead)
     found = {h: r.outcome(h, position, 0, lookahead) for h in horizons}
     return {h: o.text if o.status == "reached" else None for h, o in found.items()}
 
