@@ -33,6 +33,8 @@ class StreamResult:
     snapshots: list[tuple[float, int, float]] = field(default_factory=list)
     chars: list[tuple[int, float]] = field(default_factory=list)  # (text length so far, arrival)
     degraded: int = 0  # snapshots the server marked degraded (fewer rollouts than asked)
+    late: int = 0  # snapshots the server marked late (they trailed the text)
+    rollout_tokens: int | None = None  # from the final plan event
     error: str | None = None
 
     def snapshot_lags(self) -> list[float]:
@@ -80,6 +82,9 @@ async def stream_chat(client: httpx.AsyncClient, body: dict[str, Any]) -> Stream
                     snap = plan["snapshot"]
                     result.snapshots.append((now, snap["text_offset"], snap["latency_seconds"]))
                     result.degraded += bool(snap.get("degraded"))
+                    result.late += bool(snap.get("late"))
+                elif plan.get("type") == "plan":
+                    result.rollout_tokens = (plan.get("stats") or {}).get("rollout_tokens")
                 for choice in chunk.get("choices") or []:
                     text = (choice.get("delta") or {}).get("content") or ""
                     n = len(((choice.get("logprobs") or {}).get("content")) or [])

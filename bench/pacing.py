@@ -14,15 +14,15 @@ import argparse
 import asyncio
 import json
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
-from bench.http_load import chat_body
+from bench.http_load import chat_body, stream_chat
 from bench.servers import EngineArgs, foresight_command, free_port, scratch_dir, started
-from bench.stats import Timing, latency_summary, summary
+from bench.stats import latency_summary, summary
+from bench.table import write_json
 from planner.engine.config import EngineConfig
 from planner.engine.model_cache import prepare_default_model
 
@@ -35,37 +35,14 @@ HORIZON_SETS = (("sentence",), ("sentence", "turn"), ("sentence", "turn", "user"
 
 
 async def _stream(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
-    """One streamed chat: token arrivals, snapshots (arrival, offset, late), the final plan."""
-    start = time.perf_counter()
-    arrivals: list[tuple[float, int]] = []
-    chars: list[tuple[int, float]] = []
-    snapshots: list[tuple[float, int, bool, str]] = []
-    plan: dict[str, Any] | None = None
-    length = 0
-    async with client.stream("POST", "/v1/chat/completions", json=body) as resp:
-        resp.raise_for_status()
-        async for line in resp.aiter_lines():
-            if not line.startswith("data:") or line[5:].strip() == "[DONE]":
-                continue
-            now, chunk = time.perf_counter(), json.loads(line[5:])
-            p = chunk.get("plan") or {}
-            if p.get("type") == "snapshot":
-                s = p["snapshot"]
-                snapshots.append((now, s["text_offset"], s.get("late", False), s["trigger"]))
-            elif p.get("type") == "plan":
-                plan = p
-            for choice in chunk.get("choices") or []:
-                text = (choice.get("delta") or {}).get("content") or ""
-                n = len((choice.get("logprobs") or {}).get("content") or [])
-                if n or text:
-                    arrivals.append((now, n or 1))
-                    length += len(text)
-                    chars.append((length, now))
-    end = time.perf_counter()
-    timing = Timing(start, arrivals, arrivals[-1][0] if arrivals else start, end)
+    """One streamed chat (``bench.http_load.stream_chat``) and each snapshot's lead."""
+    result = await stream_chat(client, body)
+    if result.error is not None or result.timing is None:
+        raise RuntimeError(f"pacing request failed: {result.error}")
+    timing = result.timing
     leads = []
-    for arrived, offset, _, _ in snapshots:
-        passed = next((t for n, t in chars if n > offset), None)
+    for arrived, offset, _ in result.snapshots:
+        passed = next((t for n, t in result.chars if n > offset), None)
         if passed is not None:  # a snapshot at the end of the text has nothing to lead
             leads.append(passed - arrived)
     s = latency_summary([timing])
@@ -77,9 +54,9 @@ async def _stream(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, 
         "text_seconds": timing.text_seconds,
         "completion_seconds": timing.completion_seconds,
         "leads": leads,
-        "late": sum(late for _, _, late, _ in snapshots),
-        "snapshots": len(snapshots),
-        "rollout_tokens": (plan or {}).get("stats", {}).get("rollout_tokens"),
+        "late": result.late,
+        "snapshots": len(result.snapshots),
+        "rollout_tokens": result.rollout_tokens,
     }
 
 
@@ -148,8 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     print(json.dumps({k: v for k, v in result.items() if k != "pacing_rows"}, indent=2))
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump(result, f, indent=2)
+        write_json(result, a.json)
     return 0
 
 

@@ -201,7 +201,7 @@ def render_load(load: dict[str, Any], console: Console | None = None) -> None:
     )
 
 
-def write_json(report: dict[str, Any], path: str | Path) -> None:
+def write_json(report: Any, path: str | Path) -> None:
     """Write atomically, so that an interrupted run never leaves half a report."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")

@@ -23,6 +23,7 @@ import httpx
 from bench.http_load import StreamResult, chat_body, stream_chat
 from bench.servers import EngineArgs, foresight_command, free_port, scratch_dir, started
 from bench.stats import latency_summary
+from bench.table import write_json
 from planner.engine.config import EngineConfig
 from planner.engine.model_cache import prepare_default_model
 
@@ -109,8 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = p.parse_args(argv)
     rows = run(a.settings.split(","), a.runs, a.max_tokens)
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump(rows, f, indent=2)
+        write_json(rows, a.json)
     return 0
 
 

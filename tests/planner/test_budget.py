@@ -15,7 +15,7 @@ from planner.config import PlanConfig
 from planner.engine.protocol import Sampling
 from planner.errors import RolloutsFailedError
 from planner.events import PlanFinished, SnapshotReady
-from planner.generation import generate
+from planner.generation import PlannedGeneration, generate
 from planner.plan import Plan
 
 
@@ -107,18 +107,16 @@ def test_a_lone_plan_asking_for_more_than_the_budget_is_capped_not_degraded() ->
     assert lease.rollouts(8) == 8
 
 
-async def test_closing_the_stream_early_gives_the_share_back() -> None:
+def _endless(budget: RolloutBudget, seed: int) -> PlannedGeneration:
+    """A planned generation that runs until its consumer stops it."""
     engine = MarkovEngine(step_delay=0.001)
+    sampling = Sampling(max_tokens=10_000, seed=seed, ignore_eos=True)
+    return generate(engine, chat_prompt(engine), sampling, config(), TextClusterer(), budget=budget)
+
+
+async def test_closing_the_stream_early_gives_the_share_back() -> None:
     budget = RolloutBudget(4)
-    gen = generate(
-        engine,
-        chat_prompt(engine),
-        Sampling(max_tokens=10_000, seed=2, ignore_eos=True),
-        config(),
-        TextClusterer(),
-        budget=budget,
-    )
-    events = gen.events()
+    events = _endless(budget, seed=2).events()
     try:
         async for event in events:
             if isinstance(event, SnapshotReady) and event.snapshot.position > 0:
@@ -131,20 +129,11 @@ async def test_closing_the_stream_early_gives_the_share_back() -> None:
 
 async def test_cancelling_the_consumer_gives_the_share_back() -> None:
     """What a client that disconnects does to its stream: the consumer task is cancelled."""
-    engine = MarkovEngine(step_delay=0.001)
     budget = RolloutBudget(4)
     seen = asyncio.Event()
 
     async def consume() -> None:
-        gen = generate(
-            engine,
-            chat_prompt(engine),
-            Sampling(max_tokens=10_000, seed=4, ignore_eos=True),
-            config(),
-            TextClusterer(),
-            budget=budget,
-        )
-        async for event in gen.events():
+        async for event in _endless(budget, seed=4).events():
             if isinstance(event, SnapshotReady):
                 seen.set()
 
